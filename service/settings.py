@@ -1,0 +1,210 @@
+"""Configuration: every ``S3_PROXY_*`` environment variable, read once into one typed object."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal, TypeVar
+
+PREFIX = "S3_PROXY_"
+
+InvokeMode = Literal["RESPONSE_STREAM", "BUFFERED"]
+OversizeAction = Literal["413", "redirect"]
+
+T = TypeVar("T")
+
+
+class ConfigError(ValueError):
+    """An environment variable is missing or malformed.
+
+    The message is one readable line that names the variable, e.g.
+    ``S3_PROXY_CHUNK_SIZE: expected a positive integer (bytes), got 'abc'``.
+    """
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All run-time settings of the proxy.
+
+    Sizes are in bytes, durations in seconds.  Build one with :meth:`from_env`
+    (which validates) or directly in tests.
+    """
+
+    bucket: str
+    key_prefix: str = ""
+    endpoint_url: str | None = None
+    region: str | None = None
+    chunk_size: int = 64 * 1024
+    default_cache_control: str = "public, max-age=3600"
+    forbidden_as_not_found: bool = False
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+    max_attempts: int = 3
+    max_pool_connections: int = 64
+    retry_after: int = 1
+    max_ranges: int = 16
+    cors_allow_origins: tuple[str, ...] = field(default_factory=tuple)
+    cors_max_age: int = 600
+    lambda_invoke_mode: InvokeMode = "RESPONSE_STREAM"
+    lambda_deadline_margin: float = 1.0
+    lambda_buffered_oversize: OversizeAction = "413"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read and validate every ``S3_PROXY_*`` variable.
+
+        ``environ`` defaults to :data:`os.environ`.  The region falls back to the
+        standard ``AWS_REGION`` / ``AWS_DEFAULT_REGION``.
+
+        Raises:
+            ConfigError: a variable is missing or malformed.
+        """
+        env = _Env(os.environ if environ is None else environ)
+        return cls(
+            bucket=env.get("BUCKET", _bucket_name, required=True),
+            key_prefix=env.get("KEY_PREFIX", str, ""),
+            endpoint_url=env.get("ENDPOINT_URL", _url, None),
+            region=env.region(),
+            chunk_size=env.get("CHUNK_SIZE", _positive_int, cls.chunk_size),
+            default_cache_control=env.get(
+                "DEFAULT_CACHE_CONTROL", _header_value, cls.default_cache_control
+            ),
+            forbidden_as_not_found=env.get("FORBIDDEN_AS_NOT_FOUND", _boolean, False),
+            connect_timeout=env.get("CONNECT_TIMEOUT", _positive_float, cls.connect_timeout),
+            read_timeout=env.get("READ_TIMEOUT", _positive_float, cls.read_timeout),
+            max_attempts=env.get("MAX_ATTEMPTS", _positive_int, cls.max_attempts),
+            max_pool_connections=env.get(
+                "MAX_POOL_CONNECTIONS", _positive_int, cls.max_pool_connections
+            ),
+            retry_after=env.get("RETRY_AFTER", _positive_int, cls.retry_after),
+            max_ranges=env.get("MAX_RANGES", _positive_int, cls.max_ranges),
+            cors_allow_origins=env.get("CORS_ALLOW_ORIGINS", _origins, ()),
+            cors_max_age=env.get("CORS_MAX_AGE", _non_negative_int, cls.cors_max_age),
+            lambda_invoke_mode=env.get("LAMBDA_INVOKE_MODE", _invoke_mode, "RESPONSE_STREAM"),
+            lambda_deadline_margin=env.get(
+                "LAMBDA_DEADLINE_MARGIN", _non_negative_float, cls.lambda_deadline_margin
+            ),
+            lambda_buffered_oversize=env.get(
+                "LAMBDA_BUFFERED_OVERSIZE", _oversize_action, "413"
+            ),
+        )
+
+
+class _Env:
+    """Typed reads of ``S3_PROXY_*`` variables; each error names its variable."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+
+    def get(
+        self,
+        name: str,
+        parse: Callable[[str], T],
+        default: T | None = None,
+        *,
+        required: bool = False,
+    ) -> T:
+        variable = PREFIX + name
+        raw = self._environ.get(variable, "").strip()
+        if not raw:
+            if required:
+                raise ConfigError(f"{variable}: required, but not set")
+            return default  # type: ignore[return-value]
+        try:
+            return parse(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{variable}: {exc}, got {raw!r}") from None
+
+    def region(self) -> str | None:
+        for variable in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+            value = self._environ.get(variable, "").strip()
+            if value:
+                return value
+        return None
+
+
+def _positive_int(raw: str) -> int:
+    value = _non_negative_int(raw)
+    if value == 0:
+        raise ValueError("expected a positive integer")
+    return value
+
+
+def _non_negative_int(raw: str) -> int:
+    if not raw.isdigit():
+        raise ValueError("expected a non-negative integer")
+    return int(raw)
+
+
+def _positive_float(raw: str) -> float:
+    value = _non_negative_float(raw)
+    if value == 0:
+        raise ValueError("expected a positive number of seconds")
+    return value
+
+
+def _non_negative_float(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError("expected a number of seconds") from None
+    if not value >= 0 or value == float("inf"):
+        raise ValueError("expected a finite, non-negative number of seconds")
+    return value
+
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+def _boolean(raw: str) -> bool:
+    lowered = raw.lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ValueError("expected true or false")
+
+
+def _bucket_name(raw: str) -> str:
+    if not (3 <= len(raw) <= 63) or any(c in raw for c in "/ \t"):
+        raise ValueError("expected an S3 bucket name (3-63 characters, no '/' or spaces)")
+    return raw
+
+
+def _url(raw: str) -> str:
+    if not raw.startswith(("http://", "https://")):
+        raise ValueError("expected an http:// or https:// URL")
+    return raw
+
+
+def _header_value(raw: str) -> str:
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in raw):
+        raise ValueError("control characters are not allowed in a header value")
+    return raw
+
+
+def _origins(raw: str) -> tuple[str, ...]:
+    origins = tuple(item.strip() for item in raw.split(",") if item.strip())
+    for origin in origins:
+        if origin != "*" and not origin.startswith(("http://", "https://")):
+            raise ValueError("expected '*' or comma-separated http(s) origins")
+    return origins
+
+
+def _invoke_mode(raw: str) -> InvokeMode:
+    upper = raw.upper()
+    if upper == "RESPONSE_STREAM":
+        return "RESPONSE_STREAM"
+    if upper == "BUFFERED":
+        return "BUFFERED"
+    raise ValueError("expected RESPONSE_STREAM or BUFFERED")
+
+
+def _oversize_action(raw: str) -> OversizeAction:
+    if raw == "413":
+        return "413"
+    if raw.lower() == "redirect":
+        return "redirect"
+    raise ValueError("expected 413 or redirect")

@@ -67,27 +67,19 @@ class Settings:
             endpoint_url=env.get("ENDPOINT_URL", _url, None),
             region=env.region(),
             chunk_size=env.get("CHUNK_SIZE", _positive_int, cls.chunk_size),
-            default_cache_control=env.get(
-                "DEFAULT_CACHE_CONTROL", _header_value, cls.default_cache_control
-            ),
+            default_cache_control=env.get("DEFAULT_CACHE_CONTROL", _header_value, cls.default_cache_control),
             forbidden_as_not_found=env.get("FORBIDDEN_AS_NOT_FOUND", _boolean, False),
             connect_timeout=env.get("CONNECT_TIMEOUT", _positive_float, cls.connect_timeout),
             read_timeout=env.get("READ_TIMEOUT", _positive_float, cls.read_timeout),
             max_attempts=env.get("MAX_ATTEMPTS", _positive_int, cls.max_attempts),
-            max_pool_connections=env.get(
-                "MAX_POOL_CONNECTIONS", _positive_int, cls.max_pool_connections
-            ),
+            max_pool_connections=env.get("MAX_POOL_CONNECTIONS", _positive_int, cls.max_pool_connections),
             retry_after=env.get("RETRY_AFTER", _positive_int, cls.retry_after),
             max_ranges=env.get("MAX_RANGES", _positive_int, cls.max_ranges),
             cors_allow_origins=env.get("CORS_ALLOW_ORIGINS", _origins, ()),
             cors_max_age=env.get("CORS_MAX_AGE", _non_negative_int, cls.cors_max_age),
             lambda_invoke_mode=env.get("LAMBDA_INVOKE_MODE", _invoke_mode, "RESPONSE_STREAM"),
-            lambda_deadline_margin=env.get(
-                "LAMBDA_DEADLINE_MARGIN", _non_negative_float, cls.lambda_deadline_margin
-            ),
-            lambda_buffered_oversize=env.get(
-                "LAMBDA_BUFFERED_OVERSIZE", _oversize_action, "413"
-            ),
+            lambda_deadline_margin=env.get("LAMBDA_DEADLINE_MARGIN", _non_negative_float, cls.lambda_deadline_margin),
+            lambda_buffered_oversize=env.get("LAMBDA_BUFFERED_OVERSIZE", _oversize_action, "413"),
         )
 
 

@@ -1,0 +1,86 @@
+"""The Starlette application: ``GET``/``HEAD``/``OPTIONS`` on ``/{key}`` streams S3 objects."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+import aioboto3
+from aiobotocore.config import AioConfig
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+
+from service import objects
+from service.accesslog import AccessLogMiddleware
+from service.errors import ProxyError, error_response
+from service.s3 import ObjectStore
+from service.settings import Settings
+
+if TYPE_CHECKING:
+    from types_aiobotocore_s3 import S3Client
+
+RESERVED_PREFIX = "/_s3proxy/"
+"""Paths under this prefix belong to the proxy itself (health); they never name an object."""
+
+
+def create_app(settings: Settings) -> Starlette:
+    """Build the proxy for ``settings``.
+
+    The aioboto3 S3 client is created once, in the ASGI lifespan startup, and shared by
+    every request; it is closed at shutdown.
+    """
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with _s3_client(settings) as client:
+            app.state.store = ObjectStore(client, settings)
+            app.state.settings = settings
+            yield
+
+    return Starlette(
+        routes=[
+            Mount(
+                RESERVED_PREFIX.rstrip("/"),
+                routes=[Route("/health", _health, methods=["GET", "HEAD"])],
+            ),
+            Route("/{key:path}", objects.endpoint, methods=["GET", "HEAD", "OPTIONS"]),
+        ],
+        middleware=[Middleware(AccessLogMiddleware)],
+        exception_handlers={ProxyError: _proxy_error, HTTPException: _http_error},
+        lifespan=lifespan,
+    )
+
+
+def _s3_client(settings: Settings) -> contextlib.AbstractAsyncContextManager[S3Client]:
+    config = AioConfig(
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        retries={"max_attempts": settings.max_attempts, "mode": "standard"},
+        max_pool_connections=settings.max_pool_connections,
+        # Custom endpoints (moto, s3rver, MinIO) are addressed by IP or localhost, where
+        # virtual-hosted bucket names cannot resolve.
+        s3={"addressing_style": "path" if settings.endpoint_url else "auto"},
+    )
+    session = aioboto3.Session()
+    return session.client(  # type: ignore[no-any-return]
+        "s3", endpoint_url=settings.endpoint_url, region_name=settings.region, config=config
+    )
+
+
+async def _health(request: Request) -> Response:
+    return JSONResponse({"status": "ok"}, headers={"cache-control": "no-store"})
+
+
+async def _proxy_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ProxyError)
+    return error_response(request, exc.status, exc.reason, exc.headers)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return error_response(request, exc.status_code, exc.detail, exc.headers or {})

@@ -1,0 +1,81 @@
+"""The ``s3-stream-proxy`` command line: ``serve``, ``demo``, ``lambda`` and ``function-url``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from service.settings import ConfigError, Settings
+
+PROG = "s3-stream-proxy"
+EXIT_CONFIG = 2
+"""Exit status for invalid configuration, as for a usage error."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the process exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    _configure_logging()
+    try:
+        status: int = args.run(args)
+    except ConfigError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    return status
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Stream objects from Amazon S3 to HTTP clients. "
+        "Configuration comes from S3_PROXY_* environment variables (see README).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = commands.add_parser("serve", help="run the proxy under uvicorn")
+    _add_listen_arguments(serve, default_host="127.0.0.1")
+    serve.set_defaults(run=_serve)
+    demo = commands.add_parser("demo", help="run the proxy on an embedded S3 with sample files")
+    _add_listen_arguments(demo, default_host="127.0.0.1")
+    demo.set_defaults(run=_demo)
+    return parser
+
+
+def _add_listen_arguments(parser: argparse.ArgumentParser, default_host: str) -> None:
+    parser.add_argument("--host", default=default_host, help="address to bind (default: %(default)s)")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("PORT", "8080")),
+        help="TCP port to bind (default: $PORT or 8080)",
+    )
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from service.app import create_app
+
+    settings = Settings.from_env()
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+    )
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from service.demo.run import run_demo
+
+    return run_demo(args.host, args.port)

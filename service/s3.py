@@ -1,0 +1,217 @@
+"""S3 access: ``GetObject`` / ``HeadObject`` with every failure translated to a :mod:`service.errors` type.
+
+botocore reports S3's answers as exceptions (including 304 and 412) and connection
+trouble as a zoo of exception classes; this module is the one place that knows them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    NoCredentialsError,
+    ReadTimeoutError,
+)
+
+from service.errors import (
+    BadGateway,
+    BadRequest,
+    Forbidden,
+    GatewayTimeout,
+    NotFound,
+    NotModified,
+    PreconditionFailed,
+    ProxyError,
+    RangeNotSatisfiable,
+    ServiceUnavailable,
+    StreamBroken,
+)
+from service.settings import Settings
+
+if TYPE_CHECKING:
+    from types_aiobotocore_s3 import S3Client
+
+
+@dataclass(frozen=True)
+class ObjectMeta:
+    """An object's representation metadata, as S3 sent it.
+
+    Attributes:
+        size: size of the whole object in bytes (also for ranged answers).
+        headers: S3's response headers, names lower-cased, values verbatim
+            (``etag`` keeps its quotes, ``last-modified`` its IMF-fixdate text).
+    """
+
+    size: int
+    headers: Mapping[str, str]
+
+    @property
+    def etag(self) -> str | None:
+        """The entity tag with its quotes, e.g. ``'"9b2cf535f27731c974343645a3985328"'``."""
+        return self.headers.get("etag")
+
+    @property
+    def last_modified(self) -> str | None:
+        """The ``Last-Modified`` HTTP-date exactly as S3 sent it."""
+        return self.headers.get("last-modified")
+
+    @property
+    def version_id(self) -> str | None:
+        """The S3 version id, when the bucket is versioned."""
+        return self.headers.get("x-amz-version-id")
+
+
+class ObjectBody:
+    """An open S3 body: read it in chunks, then close it (closing early drops its connection).
+
+    Closing before the end closes the underlying HTTP connection rather than returning it
+    to the pool with unread bytes, so nothing keeps downloading once the client is gone.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    async def chunks(self, size: int) -> AsyncIterator[bytes]:
+        """Yield the body in chunks of at most ``size`` bytes.
+
+        Raises:
+            StreamBroken: S3 failed, timed out or ended short mid-body.
+        """
+        while True:
+            try:
+                chunk: bytes = await self._stream.read(size)
+            except (BotoCoreError, aiohttp.ClientError, TimeoutError, OSError) as exc:
+                raise StreamBroken(f"S3 body failed mid-stream: {type(exc).__name__}") from exc
+            if not chunk:
+                return
+            yield chunk
+
+    def close(self) -> None:
+        """Close the body and release (drop) its connection at once. Safe to call twice."""
+        self._stream.close()
+
+
+@dataclass(frozen=True)
+class GetResult:
+    """The answer to ``GetObject``: metadata plus an open body the caller must close."""
+
+    meta: ObjectMeta
+    body: ObjectBody
+
+
+class ObjectStore:
+    """Reads objects of one bucket through one shared aioboto3 S3 client."""
+
+    def __init__(self, client: S3Client, settings: Settings) -> None:
+        self._client = client
+        self._settings = settings
+
+    async def head(self, key: str, **conditions: Any) -> ObjectMeta:
+        """``HeadObject`` (S3 API reference); ``conditions`` are boto parameters such as ``IfNoneMatch``.
+
+        Raises:
+            ProxyError: a subclass matching S3's answer (see :func:`translate`).
+        """
+        with self._translated():
+            answer = await self._client.head_object(Bucket=self._settings.bucket, Key=key, **conditions)
+        return _meta(answer)
+
+    async def get(self, key: str, **parameters: Any) -> GetResult:
+        """``GetObject``; ``parameters`` are boto parameters such as ``Range`` or ``IfMatch``.
+
+        Raises:
+            ProxyError: a subclass matching S3's answer (see :func:`translate`).
+        """
+        with self._translated():
+            answer = await self._client.get_object(Bucket=self._settings.bucket, Key=key, **parameters)
+        return GetResult(_meta(answer), ObjectBody(answer["Body"]))
+
+    @contextlib.contextmanager
+    def _translated(self) -> Iterator[None]:
+        try:
+            yield
+        except Exception as exc:
+            error = translate(exc, self._settings)
+            if error is None:
+                raise
+            raise error from exc
+
+
+def translate(exc: BaseException, settings: Settings) -> ProxyError | None:
+    """Map a botocore/aiohttp exception to the proxy's answer, or ``None`` if it is not S3's.
+
+    NoSuchKey/404 → 404; AccessDenied/403 → 403 (404 with ``forbidden_as_not_found``);
+    SlowDown/503 → 503 with ``Retry-After``; 304/412/416 → themselves; other S3 5xx,
+    unknown S3 4xx, connection failures and missing credentials → 502; timeouts → 504.
+    """
+    if isinstance(exc, ClientError):
+        return _client_error(exc, settings)
+    if isinstance(exc, (ReadTimeoutError, ConnectTimeoutError, TimeoutError)):
+        return GatewayTimeout("S3 did not answer in time")
+    if isinstance(exc, NoCredentialsError):
+        return BadGateway("the proxy has no AWS credentials for S3")
+    if isinstance(exc, (BotoCoreError, aiohttp.ClientError, OSError)):
+        return BadGateway("S3 could not be reached")
+    return None
+
+
+_NOT_FOUND = frozenset({"NoSuchKey", "NotFound", "404"})
+_FORBIDDEN = frozenset({"AccessDenied", "Forbidden", "403", "AllAccessDisabled"})
+_THROTTLED = frozenset({"SlowDown", "503", "ServiceUnavailable", "Throttling", "RequestLimitExceeded"})
+_BAD_KEY = frozenset({"KeyTooLongError", "InvalidObjectName"})
+
+
+def _client_error(exc: ClientError, settings: Settings) -> ProxyError:
+    code = str(exc.response.get("Error", {}).get("Code", ""))
+    metadata = exc.response.get("ResponseMetadata", {})
+    status = int(metadata.get("HTTPStatusCode", 0) or 0)
+    headers = {k.lower(): v for k, v in metadata.get("HTTPHeaders", {}).items()}
+    if code in _NOT_FOUND or (status == 404 and code != "NoSuchBucket"):
+        return NotFound("no object at this key")
+    if code in _FORBIDDEN or status == 403:
+        if settings.forbidden_as_not_found:
+            return NotFound("no object at this key")
+        return Forbidden("access to this key is denied")
+    if code in _THROTTLED or status == 503:
+        return ServiceUnavailable(
+            "S3 is throttling requests; retry later",
+            {"Retry-After": str(settings.retry_after)},
+        )
+    return _conditional_or_other(code, status, headers)
+
+
+def _conditional_or_other(code: str, status: int, headers: Mapping[str, str]) -> ProxyError:
+    if status == 304 or code in {"304", "NotModified"}:
+        return NotModified("not modified", _validators(headers))
+    if status == 412 or code in {"412", "PreconditionFailed"}:
+        return PreconditionFailed("a precondition failed")
+    if status == 416 or code in {"416", "InvalidRange"}:
+        return RangeNotSatisfiable("the range is not satisfiable")
+    if code in _BAD_KEY:
+        return BadRequest("S3 rejected the object key")
+    return BadGateway("S3 failed to answer")
+
+
+def _validators(headers: Mapping[str, str]) -> dict[str, str]:
+    return {name: headers[name] for name in ("etag", "last-modified") if name in headers}
+
+
+def _meta(answer: Mapping[str, Any]) -> ObjectMeta:
+    headers = {k.lower(): v for k, v in answer.get("ResponseMetadata", {}).get("HTTPHeaders", {}).items()}
+    return ObjectMeta(size=_representation_size(answer, headers), headers=headers)
+
+
+def _representation_size(answer: Mapping[str, Any], headers: Mapping[str, str]) -> int:
+    content_range = headers.get("content-range", "")
+    if "/" in content_range:
+        total = content_range.rsplit("/", 1)[1]
+        if total.isdigit():
+            return int(total)
+    return int(answer.get("ContentLength", 0))

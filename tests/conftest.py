@@ -1,0 +1,81 @@
+"""Shared fixtures: two S3 implementations, a fault-injecting relay, and the proxy under uvicorn."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+
+import boto3
+import pytest
+
+from service.settings import Settings
+from tests.support.backends import CREDENTIALS, Backend, moto_backend, s3rver_backend
+from tests.support.relay import Relay, relay_to
+from tests.support.servers import serve_proxy
+
+os.environ.update(CREDENTIALS)
+for _variable in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
+    os.environ.pop(_variable, None)
+
+
+@pytest.fixture(scope="session")
+def backends() -> Iterator[dict[str, Backend]]:
+    with ExitStack() as stack:
+        yield {
+            "moto": stack.enter_context(moto_backend()),
+            "s3rver": stack.enter_context(s3rver_backend()),
+        }
+
+
+@pytest.fixture(params=["moto", "s3rver"])
+def backend(request: pytest.FixtureRequest, backends: dict[str, Backend]) -> Backend:
+    """Each S3 test runs once against moto and once against s3rver."""
+    return backends[request.param]
+
+
+@pytest.fixture
+def s3(backend: Backend) -> object:
+    """A plain boto3 client on the backend, for seeding objects."""
+    return boto3.client("s3", endpoint_url=backend.endpoint_url, region_name="us-east-1")
+
+
+@pytest.fixture
+def bucket(s3: object) -> str:
+    """A fresh, empty bucket for this test."""
+    name = f"test-{uuid.uuid4().hex[:20]}"
+    s3.create_bucket(Bucket=name)  # type: ignore[attr-defined]
+    return name
+
+
+@pytest.fixture
+def relay(backend: Backend) -> Iterator[Relay]:
+    """A counting, fault-injecting relay in front of the backend."""
+    with relay_to(backend.endpoint_url) as running:
+        yield running
+
+
+ProxyFactory = Callable[..., str]
+
+
+@pytest.fixture
+def start_proxy(bucket: str, relay: Relay) -> Iterator[ProxyFactory]:
+    """Start the proxy (real uvicorn on loopback) for this test's bucket, reaching S3 via the relay.
+
+    Keyword arguments override :class:`Settings` fields; returns the base URL.
+    """
+    with ExitStack() as stack:
+
+        def start(**overrides: object) -> str:
+            fields: dict[str, object] = {"bucket": bucket, "endpoint_url": relay.url, "region": "us-east-1"}
+            fields.update(overrides)
+            return stack.enter_context(serve_proxy(Settings(**fields)))  # type: ignore[arg-type]
+
+        yield start
+
+
+@pytest.fixture
+def proxy(start_proxy: ProxyFactory) -> str:
+    """The proxy with default settings."""
+    return start_proxy()

@@ -1,0 +1,172 @@
+"""A TCP relay between the proxy and an S3 server that counts bytes and injects faults.
+
+The fake S3 servers cannot throttle, fail with 5xx, stall or break a body half-way;
+this relay can, and it sees what really crosses the wire: how many body bytes left S3
+and whether the proxy's S3 connections were closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import h11
+
+
+@dataclass(frozen=True)
+class Canned:
+    """Answer every request with this S3 error instead of forwarding it."""
+
+    status: int
+    code: str
+
+
+@dataclass(frozen=True)
+class Stall:
+    """Accept requests and never answer (the proxy's read timeout must fire)."""
+
+
+@dataclass(frozen=True)
+class CutAfter:
+    """Forward, but drop the connection once this many bytes came back from S3."""
+
+    limit: int
+
+
+Fault = Canned | Stall | CutAfter | None
+
+
+class Relay:
+    """Loopback TCP relay in its own thread; set :attr:`fault` before the proxy connects."""
+
+    def __init__(self, upstream_url: str) -> None:
+        parts = urlsplit(upstream_url)
+        self._upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
+        self.fault: Fault = None
+        self.downstream_bytes = 0
+        self.open_connections = 0
+        self.connections_made = 0
+        self._lock = threading.Lock()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self.url = ""
+
+    def start(self) -> None:
+        self._thread.start()
+        server = asyncio.run_coroutine_threadsafe(
+            asyncio.start_server(self._handle, "127.0.0.1", 0), self._loop
+        ).result(timeout=10)
+        self._server = server
+        port = server.sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+
+    def stop(self) -> None:
+        self._loop.call_soon_threadsafe(self._server.close)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+
+    def wait_until(self, condition: Callable[[Relay], bool], timeout: float = 10.0) -> None:
+        """Wait until ``condition(self)`` holds; fail the test after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while not condition(self):
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"relay condition not met within {timeout}s: open={self.open_connections} "
+                    f"bytes={self.downstream_bytes}"
+                )
+            time.sleep(0.01)
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with self._lock:
+            self.open_connections += 1
+            self.connections_made += 1
+        try:
+            fault = self.fault
+            if isinstance(fault, Canned):
+                await _answer_canned(reader, writer, fault)
+            elif isinstance(fault, Stall):
+                await reader.read()  # until the proxy gives up and closes
+            else:
+                await self._forward(reader, writer, fault)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+            with self._lock:
+                self.open_connections -= 1
+
+    async def _forward(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, fault: CutAfter | None
+    ) -> None:
+        up_reader, up_writer = await asyncio.open_connection(*self._upstream)
+        limit = fault.limit if fault else None
+        upward = asyncio.ensure_future(_pipe(reader, up_writer, None, None))
+        downward = asyncio.ensure_future(_pipe(up_reader, writer, limit, self._count))
+        try:
+            await asyncio.wait({upward, downward}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            upward.cancel()
+            downward.cancel()
+            up_writer.close()
+
+    def _count(self, size: int) -> None:
+        with self._lock:
+            self.downstream_bytes += size
+
+
+async def _pipe(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    limit: int | None,
+    count: Callable[[int], None] | None,
+) -> None:
+    sent = 0
+    while True:
+        data = await reader.read(65536)
+        if not data:
+            return
+        if count:
+            count(len(data))
+        if limit is not None and sent + len(data) >= limit:
+            writer.write(data[: limit - sent])
+            await writer.drain()
+            return
+        sent += len(data)
+        writer.write(data)
+        await writer.drain()
+
+
+async def _answer_canned(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, canned: Canned) -> None:
+    connection = h11.Connection(h11.SERVER)
+    event = connection.next_event()
+    while event is h11.NEED_DATA:
+        connection.receive_data(await reader.read(65536))
+        event = connection.next_event()
+    if not isinstance(event, h11.Request):
+        return
+    body = (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{canned.code}</Code>'
+        f"<Message>injected by the test relay</Message><RequestId>relay</RequestId></Error>"
+    ).encode()
+    headers = [("content-type", "application/xml"), ("content-length", str(len(body))), ("connection", "close")]
+    writer.write(connection.send(h11.Response(status_code=canned.status, headers=headers)) or b"")
+    if event.method != b"HEAD":
+        writer.write(connection.send(h11.Data(data=body)) or b"")
+    writer.write(connection.send(h11.EndOfMessage()) or b"")
+    await writer.drain()
+
+
+@contextmanager
+def relay_to(upstream_url: str) -> Iterator[Relay]:
+    """Run a :class:`Relay` in front of ``upstream_url`` for the ``with`` block."""
+    relay = Relay(upstream_url)
+    relay.start()
+    try:
+        yield relay
+    finally:
+        relay.stop()

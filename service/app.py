@@ -60,7 +60,7 @@ def _s3_client(settings: Settings) -> contextlib.AbstractAsyncContextManager[S3C
     config = AioConfig(
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
-        retries={"max_attempts": settings.max_attempts, "mode": "standard"},
+        retries={"total_max_attempts": settings.max_attempts, "mode": "standard"},
         max_pool_connections=settings.max_pool_connections,
         # Custom endpoints (moto, s3rver, MinIO) are addressed by IP or localhost, where
         # virtual-hosted bucket names cannot resolve.

@@ -66,9 +66,18 @@ class Relay:
         self.url = f"http://127.0.0.1:{port}"
 
     def stop(self) -> None:
-        self._loop.call_soon_threadsafe(self._server.close)
+        asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(timeout=10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
+        self._loop.close()
+
+    async def _shutdown(self) -> None:
+        self._server.close()
+        current = asyncio.current_task()
+        tasks = [task for task in asyncio.all_tasks() if task is not current]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     def wait_until(self, condition: Callable[[Relay], bool], timeout: float = 10.0) -> None:
         """Wait until ``condition(self)`` holds; fail the test after ``timeout`` seconds."""

@@ -38,6 +38,22 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the proxy under uvicorn")
     _add_listen_arguments(serve, default_host="127.0.0.1")
     serve.set_defaults(run=_serve)
+    run = commands.add_parser(
+        "run",
+        help="what the container image runs: the Lambda runtime when AWS_LAMBDA_RUNTIME_API is set, "
+        "otherwise serve on --host (default 0.0.0.0) and $PORT (default 8080)",
+    )
+    _add_listen_arguments(run, default_host="0.0.0.0")  # a container must listen on all interfaces
+    run.set_defaults(run=_run)
+    lambda_ = commands.add_parser(
+        "lambda", help="run as a Lambda custom runtime (needs AWS_LAMBDA_RUNTIME_API), streaming responses"
+    )
+    lambda_.set_defaults(run=_lambda)
+    function_url = commands.add_parser(
+        "function-url",
+        help="run a local Lambda Function URL emulator that starts the runtime as a child process",
+    )
+    _configure_function_url(function_url)
     demo = commands.add_parser("demo", help="run the proxy on an embedded S3 with sample files")
     _add_listen_arguments(demo, default_host="127.0.0.1")
     demo.set_defaults(run=_demo)
@@ -73,6 +89,25 @@ def _serve(args: argparse.Namespace) -> int:
         lifespan="on",
     )
     return 0
+
+
+def _configure_function_url(parser: argparse.ArgumentParser) -> None:
+    from service.function_url.cli import configure_parser, run
+
+    configure_parser(parser)
+    parser.set_defaults(run=run)
+
+
+def _lambda(args: argparse.Namespace) -> int:
+    from service.lambda_bridge.entry import main as lambda_main
+
+    return lambda_main()
+
+
+def _run(args: argparse.Namespace) -> int:
+    if os.environ.get("AWS_LAMBDA_RUNTIME_API"):
+        return _lambda(args)
+    return _serve(args)
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -1,0 +1,81 @@
+"""Settings of the local Function URL emulator: the emulated function, its URL and the limits."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from dataclasses import dataclass, field
+from typing import Literal
+
+UrlInvokeMode = Literal["RESPONSE_STREAM", "BUFFERED"]
+"""The Function URL's ``InvokeMode`` (docs config-rs-invoke-furls.html)."""
+
+MIB = 1024 * 1024
+MAX_FUNCTION_TIMEOUT = 900.0
+"""Lambda's largest function timeout, in seconds (docs configuration-timeout.html)."""
+
+
+@dataclass(frozen=True)
+class PlatformLimits:
+    """The limits Lambda puts on one Function URL invocation; sizes in bytes, rates in bytes/s.
+
+    Defaults follow docs configuration-response-streaming.html (first 6 MB uncapped, then
+    2 MB/s; 200 MB streamed), config-rs-invoke-furls.html (6 MB buffered) and RAPID's defaults
+    in the runtime interface emulator (interop/model.go: 6 MiB burst, 2 MiB/s average).
+    """
+
+    burst_bytes: int = 6 * MIB
+    rate_bytes_per_second: int = 2 * MIB
+    max_streamed_bytes: int = 200 * MIB
+    max_buffered_bytes: int = 6 * MIB
+    max_request_bytes: int = 6 * MIB
+    enforce_timeout: bool = True
+
+
+@dataclass(frozen=True)
+class FunctionIdentity:
+    """Who the emulated function is: the values Lambda puts in the runtime's environment."""
+
+    name: str = "s3-stream-proxy"
+    version: str = "$LATEST"
+    memory_mb: int = 1024
+    region: str = "us-east-1"
+    account_id: str = "123456789012"
+    handler: str = "service.app:app"
+    url_id: str = field(default_factory=lambda: secrets.token_hex(16))
+
+    @property
+    def arn(self) -> str:
+        """The invoked function ARN sent in ``Lambda-Runtime-Invoked-Function-Arn``."""
+        return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{self.name}"
+
+    @property
+    def domain_name(self) -> str:
+        """The URL's host name, ``<url-id>.lambda-url.<region>.on.aws`` (docs urls-invocation)."""
+        return f"{self.url_id}.lambda-url.{self.region}.on.aws"
+
+
+def default_command() -> tuple[str, ...]:
+    """The runtime started by default: this project's own custom runtime."""
+    return (sys.executable, "-m", "service", "lambda")
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    """Everything the emulator needs.
+
+    ``timeout`` is the function timeout in seconds (it sets ``Lambda-Runtime-Deadline-Ms``);
+    ``limits`` is ``None`` to switch all platform limits off.  ``port`` 0 picks a free port.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 9000
+    timeout: float = 60.0
+    limits: PlatformLimits | None = field(default_factory=PlatformLimits)
+    command: tuple[str, ...] = field(default_factory=default_command)
+    pool_size: int = 1
+    invoke_mode: UrlInvokeMode = "RESPONSE_STREAM"
+    function: FunctionIdentity = field(default_factory=FunctionIdentity)
+    task_root: str = field(default_factory=os.getcwd)
+    extra_env: tuple[tuple[str, str], ...] = ()

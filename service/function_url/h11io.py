@@ -1,0 +1,141 @@
+"""HTTP/1.1 connections driven by h11 over asyncio streams.
+
+h11 does all parsing and framing (chunked coding, trailers, keep-alive); this module only moves
+bytes between an :class:`asyncio.StreamReader`/:class:`asyncio.StreamWriter` pair and an
+:class:`h11.Connection`.  Both emulator servers (the Runtime API and the HTTP front) use it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Iterable
+
+import h11
+
+READ_SIZE = 64 * 1024
+"""Bytes asked of the socket per read."""
+
+HeaderPairs = list[tuple[str, str]]
+
+
+class PeerGone(Exception):
+    """The peer closed or reset the connection, or sent bytes h11 rejects."""
+
+
+class H11Stream:
+    """One server-side HTTP/1.1 connection (RFC 9112) with h11 doing the protocol work."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._reader = reader
+        self._writer = writer
+        self.conn = h11.Connection(h11.SERVER)
+
+    @property
+    def peer_ip(self) -> str:
+        """The peer's IP address as text (``"127.0.0.1"``), or ``""`` if unknown."""
+        peer = self._writer.get_extra_info("peername")
+        return str(peer[0]) if peer else ""
+
+    async def next_event(self) -> h11.Event:
+        """Return the next h11 event, reading from the socket as needed.
+
+        Raises :class:`PeerGone` if the peer vanished mid-message or violated HTTP/1.1.
+        """
+        while True:
+            try:
+                event = self.conn.next_event()
+            except h11.RemoteProtocolError as exc:
+                raise PeerGone(f"bad HTTP/1.1 from peer: {exc}") from exc
+            if event is h11.PAUSED:
+                # Only a pipelined request arrives while we still answer the last one; the
+                # emulator does not pipeline, so the connection ends here.
+                raise PeerGone("pipelined request")
+            if event is not h11.NEED_DATA:
+                return event  # type: ignore[return-value]
+            try:
+                data = await self._reader.read(READ_SIZE)
+            except (ConnectionError, OSError) as exc:
+                raise PeerGone(str(exc)) from exc
+            self._receive(data)
+
+    def _receive(self, data: bytes) -> None:
+        try:
+            self.conn.receive_data(data)
+        except h11.RemoteProtocolError as exc:
+            raise PeerGone(f"bad HTTP/1.1 from peer: {exc}") from exc
+
+    async def send(self, event: h11.Event) -> None:
+        """Serialise ``event`` with h11 and write it, waiting for the socket to drain.
+
+        Raises :class:`PeerGone` if the peer has gone away.
+        """
+        data = self.conn.send(event)
+        if data:
+            await self._write(data)
+
+    async def _write(self, data: bytes) -> None:
+        try:
+            self._writer.write(data)
+            await self._writer.drain()
+        except (ConnectionError, OSError) as exc:
+            raise PeerGone(str(exc)) from exc
+
+    async def send_simple(self, status: int, headers: Iterable[tuple[str, str]], body: bytes) -> None:
+        """Send a complete response with a ``Content-Length`` body."""
+        pairs = [*headers, ("content-length", str(len(body)))]
+        await self.send(h11.Response(status_code=status, headers=pairs))
+        if body:
+            await self.send(h11.Data(data=body))
+        await self.send(h11.EndOfMessage())
+
+    async def continue_if_expected(self) -> None:
+        """Send ``100 Continue`` if the client waits for it before its body (RFC 9110 §10.1.1)."""
+        if self.conn.they_are_waiting_for_100_continue:
+            await self.send(h11.InformationalResponse(status_code=100, headers=[]))
+
+    def reusable(self) -> bool:
+        """Start the next request/response cycle if both sides allow keep-alive; else say no."""
+        if self.conn.our_state is h11.DONE and self.conn.their_state is h11.DONE:
+            self.conn.start_next_cycle()
+            return True
+        return False
+
+    def abort(self) -> None:
+        """Drop the connection at once, without finishing the message in flight.
+
+        A chunked response cut this way lacks its last chunk, so the client sees an incomplete
+        body (RFC 9112 §8) rather than a clean end.
+        """
+        self._writer.transport.abort()
+
+    async def close(self) -> None:
+        """Close the connection politely (FIN), ignoring a peer that is already gone."""
+        self._writer.close()
+        with contextlib.suppress(ConnectionError, OSError):
+            await self._writer.wait_closed()
+
+
+Handler = Callable[[H11Stream], Awaitable[None]]
+
+
+def header_value(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> str | None:
+    """Return the first value of header ``name`` (lower-case bytes) as text, or ``None``."""
+    for key, value in headers:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+async def serve_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, handler: Handler) -> None:
+    """Run ``handler`` for each request on one connection until either side ends it."""
+    stream = H11Stream(reader, writer)
+    try:
+        while True:
+            await handler(stream)
+            if not stream.reusable():
+                break
+    except PeerGone:
+        pass
+    finally:
+        await stream.close()

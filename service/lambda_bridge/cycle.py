@@ -1,0 +1,213 @@
+"""One invocation's ASGI HTTP cycle, and its streaming (RESPONSE_STREAM) form.
+
+The cycle hands the app its request through ``receive`` and takes the response through
+``send`` (ASGI HTTP spec 2.3), enforcing message order the way uvicorn's h11 cycle does.
+How the response leaves the process is up to a subclass: :class:`StreamingCycle` here,
+``BufferedCycle`` in :mod:`service.lambda_bridge.buffered`.
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+import logging
+import math
+
+import anyio
+from starlette.responses import PlainTextResponse
+from starlette.types import ASGIApp, Message
+
+from service.lambda_bridge.errors import DeadlineExceeded, IncompleteResponse, RuntimeAPIError
+from service.lambda_bridge.events import HTTPRequest
+from service.lambda_bridge.framing import PRELUDE_DELIMITER, ErrorReport, ResponseHead, encode_prelude
+from service.lambda_bridge.runtime_api import ResponseStream, RuntimeAPIClient
+
+logger = logging.getLogger("service.lambda_bridge")
+
+STREAM_ERROR = "Function.StreamError"
+DEADLINE_ERROR = "Function.DeadlineExceeded"
+
+
+class ResponseState(enum.Enum):
+    """How far the app's response has gone.
+
+    * ``AWAITING_START`` - no ``http.response.start`` yet; a failure still becomes a clean
+      error response.
+    * ``STARTED`` - the head was taken; a failure now ends the body with error trailers.
+    * ``COMPLETE`` - ``more_body`` false was sent; later failures are only logged.
+    """
+
+    AWAITING_START = "awaiting start"
+    STARTED = "started"
+    COMPLETE = "complete"
+
+
+class HTTPCycle(abc.ABC):
+    """Drive an ASGI app through one invocation's request and response.
+
+    ``receive()`` returns the whole request body as one ``http.request`` message, then
+    ``http.disconnect`` once the response is complete (Lambda reports no client disconnects).
+    """
+
+    def __init__(self, request: HTTPRequest, client: RuntimeAPIClient, request_id: str) -> None:
+        self.request = request
+        self.state = ResponseState.AWAITING_START
+        self._client = client
+        self._request_id = request_id
+        self._request_delivered = False
+        self._response_complete = anyio.Event()
+        self._has_content = True
+        self._cancel_scope = anyio.CancelScope()
+        # Set when the cycle cancels the app on purpose, so the cancellation is no deadline.
+        self._stopped_early = False
+
+    async def run(self, app: ASGIApp, deadline: float = math.inf, hard_deadline: float = math.inf) -> None:
+        """Run ``app`` for this request and deliver its response.
+
+        ``deadline`` (``anyio.current_time()`` clock, seconds) cancels the app and ends the
+        response as failed; ``hard_deadline`` bounds the delivery that follows.  App exceptions
+        are reported on the response, never raised.
+
+        Raises:
+            RuntimeAPIError, OSError: the Runtime API failed while the response was delivered.
+        """
+        failure: Exception | None = None
+        self._cancel_scope = anyio.CancelScope(deadline=deadline)
+        with self._cancel_scope:
+            try:
+                await app(self.request.scope, self.receive, self.send)
+            except Exception as exc:
+                failure = exc
+        if self._cancel_scope.cancelled_caught and not self._stopped_early:
+            failure = DeadlineExceeded("the invocation deadline (minus the safety margin) was reached")
+        elif failure is None and self.state is not ResponseState.COMPLETE:
+            failure = IncompleteResponse("the ASGI app returned before completing its response")
+        self._log_failure(failure)
+        with anyio.CancelScope(deadline=hard_deadline):
+            await self._finish(failure)
+
+    async def receive(self) -> Message:
+        """ASGI ``receive``: the request, then ``http.disconnect`` after the response."""
+        if not self._request_delivered:
+            self._request_delivered = True
+            return {"type": "http.request", "body": self.request.body, "more_body": False}
+        await self._response_complete.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(self, message: Message) -> None:
+        """ASGI ``send``: one ``http.response.start``, then ``http.response.body`` messages.
+
+        Raises:
+            RuntimeError: a message out of order, or an invalid status.
+            OSError, RuntimeAPIError: the Runtime API connection failed.
+        """
+        kind = message["type"]
+        if kind == "http.response.start" and self.state is ResponseState.AWAITING_START:
+            head = ResponseHead.from_asgi(message.get("status"), message.get("headers", []))
+            self._has_content = head.has_content(self.request.scope["method"])
+            await self._start(head)
+            self.state = ResponseState.STARTED
+        elif kind == "http.response.body" and self.state is ResponseState.STARTED:
+            body = message.get("body", b"")
+            if body and self._has_content:
+                await self._write(body)
+            if not message.get("more_body", False):
+                await self._end()
+                self.state = ResponseState.COMPLETE
+                self._response_complete.set()
+        else:
+            raise RuntimeError(f"unexpected ASGI message {kind!r} while the response is {self.state.value}")
+
+    def _stop_app(self) -> None:
+        """Cancel the app on purpose (not a deadline); it stops at its next checkpoint."""
+        self._stopped_early = True
+        self._cancel_scope.cancel()
+
+    def _log_failure(self, failure: Exception | None) -> None:
+        if isinstance(failure, DeadlineExceeded):
+            logger.warning("invocation %s: %s; stopping the app", self._request_id, failure)
+        elif isinstance(failure, IncompleteResponse):
+            logger.error("invocation %s: %s", self._request_id, failure)
+        elif failure is not None:
+            logger.error("invocation %s: the ASGI app raised", self._request_id, exc_info=failure)
+
+    @abc.abstractmethod
+    async def _start(self, head: ResponseHead) -> None:
+        """Take the response head."""
+
+    @abc.abstractmethod
+    async def _write(self, data: bytes) -> None:
+        """Take a non-empty piece of the body."""
+
+    @abc.abstractmethod
+    async def _end(self) -> None:
+        """The body is complete."""
+
+    @abc.abstractmethod
+    async def _finish(self, failure: Exception | None) -> None:
+        """Deliver the outcome once the app has returned (or failed with ``failure``)."""
+
+
+def error_report(failure: Exception) -> ErrorReport:
+    """The report for a failed response: ``Function.DeadlineExceeded`` for the deadline,
+    ``Function.StreamError`` otherwise; no stack trace, as an HTTP client may see it."""
+    error_type = DEADLINE_ERROR if isinstance(failure, DeadlineExceeded) else STREAM_ERROR
+    return ErrorReport.from_exception(error_type, failure)
+
+
+def error_response(failure: Exception) -> PlainTextResponse:
+    """The short plain-text response for a failure before the response started:
+    504 for the deadline, 500 otherwise."""
+    if isinstance(failure, DeadlineExceeded):
+        return PlainTextResponse("Gateway Timeout: the request ran out of time\n", status_code=504)
+    return PlainTextResponse("Internal Server Error\n", status_code=500)
+
+
+class StreamingCycle(HTTPCycle):
+    """Stream the response to ``POST /invocation/{id}/response`` as it is produced.
+
+    Body: JSON prelude chunk, 8-NUL delimiter chunk, one chunk per non-empty body message,
+    last chunk (Lambda custom runtime docs, "Response streaming").  A failure before the
+    head becomes a 500 (504 at the deadline) streamed the same way, or ``/invocation/{id}/error``
+    if even that cannot be sent; a failure after the head ends the body with the error
+    trailers, so a short body never looks complete.
+    """
+
+    def __init__(self, request: HTTPRequest, client: RuntimeAPIClient, request_id: str) -> None:
+        super().__init__(request, client, request_id)
+        self._stream: ResponseStream | None = None
+
+    async def _start(self, head: ResponseHead) -> None:
+        chunks = [encode_prelude(head), PRELUDE_DELIMITER]
+        self._stream = await self._client.open_stream(self._request_id)
+        await self._stream.begin(chunks)
+
+    async def _write(self, data: bytes) -> None:
+        assert self._stream is not None  # _start ran: the state machine guarantees it
+        await self._stream.write(data)
+
+    async def _end(self) -> None:
+        assert self._stream is not None
+        await self._stream.end()
+
+    async def _finish(self, failure: Exception | None) -> None:
+        try:
+            if failure is not None and self._stream is None:
+                await self._send_error_response(failure)
+            elif failure is not None and self.state is not ResponseState.COMPLETE:
+                assert self._stream is not None
+                await self._stream.end(error_report(failure).trailers())
+            if self._stream is not None:
+                await self._stream.read_reply()
+        finally:
+            if self._stream is not None:
+                await self._stream.aclose()
+
+    async def _send_error_response(self, failure: Exception) -> None:
+        try:
+            await error_response(failure)(self.request.scope, self.receive, self.send)
+        except (OSError, RuntimeAPIError):
+            if self._stream is not None:
+                raise
+            # Not a byte reached the Runtime API, so the invocation can still fail cleanly.
+            await self._client.post_invocation_error(self._request_id, error_report(failure))

@@ -1,0 +1,155 @@
+"""The runtime loop: lifespan startup, then ``/next`` → cycle → result, until SIGTERM.
+
+Processing steps follow the Lambda custom runtime docs ("runtimes-custom.html", "Processing
+tasks"): get an invocation, propagate the trace id, run the handler, post its response.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import time
+from dataclasses import dataclass
+
+import anyio
+from starlette.responses import PlainTextResponse
+from starlette.types import ASGIApp
+
+from service.lambda_bridge.buffered import BufferedCycle
+from service.lambda_bridge.cycle import HTTPCycle, StreamingCycle
+from service.lambda_bridge.errors import LifespanStartupError, MalformedEventError, RuntimeAPIError
+from service.lambda_bridge.events import HTTPRequest, parse_event
+from service.lambda_bridge.framing import ErrorReport
+from service.lambda_bridge.lifespan import Lifespan
+from service.lambda_bridge.runtime_api import Invocation, RuntimeAPIClient
+from service.settings import InvokeMode, Settings
+
+logger = logging.getLogger("service.lambda_bridge")
+
+TRACE_ID_VARIABLE = "_X_AMZN_TRACE_ID"
+EXIT_OK = 0
+EXIT_FAILURE = 1
+
+
+@dataclass(frozen=True)
+class BridgeOptions:
+    """How the runtime serves: ``invoke_mode`` must match the Function URL's InvokeMode
+    (Lambda cannot tell the runtime); ``deadline_margin`` is how many seconds before
+    ``Lambda-Runtime-Deadline-Ms`` a response is cut off with error trailers."""
+
+    invoke_mode: InvokeMode = "RESPONSE_STREAM"
+    deadline_margin: float = 1.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> BridgeOptions:
+        """Take ``lambda_invoke_mode`` and ``lambda_deadline_margin`` from the settings."""
+        return cls(settings.lambda_invoke_mode, settings.lambda_deadline_margin)
+
+
+class Runtime:
+    """Serve ``app`` to the Runtime API behind ``client``, one invocation at a time."""
+
+    def __init__(self, app: ASGIApp, client: RuntimeAPIClient, options: BridgeOptions) -> None:
+        self._app = app
+        self._client = client
+        self._options = options
+        self._lifespan = Lifespan(app)
+
+    async def run(self) -> int:
+        """Start up, serve until SIGTERM (or SIGINT), shut down; return the exit status.
+
+        Returns 1 after reporting a lifespan startup failure to ``/init/error``, or when the
+        Runtime API fails; 0 after a signal.
+        """
+        try:
+            await self._lifespan.startup()
+        except LifespanStartupError as exc:
+            return await report_init_error(self._client, "Runtime.LifespanStartupFailed", exc)
+        serving = asyncio.ensure_future(self.serve_forever())
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, serving.cancel)
+        try:
+            await serving
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if not serving.cancelled() or (current is not None and current.cancelling()):
+                raise  # run() itself is being cancelled, not stopped by a signal
+            logger.info("stop signal received; shutting down")
+            return EXIT_OK
+        except (OSError, RuntimeAPIError):
+            logger.exception("the Runtime API failed; exiting")
+            return EXIT_FAILURE
+        finally:
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(signum)
+            await self._lifespan.shutdown()
+        return EXIT_OK
+
+    async def serve_forever(self) -> None:
+        """Take invocations from ``/next`` and answer each.
+
+        Raises:
+            RuntimeAPIError, OSError: ``/next`` failed, or the Runtime API answered 500.
+        """
+        while True:
+            await self.handle(await self._client.next_invocation())
+
+    async def handle(self, invocation: Invocation) -> None:
+        """Answer one invocation; a failed delivery is logged unless the Runtime API said 500.
+
+        Raises:
+            RuntimeAPIError: the Runtime API answered 500 (the runtime must exit).
+        """
+        _set_trace_id(invocation.trace_id)
+        app = self._app
+        try:
+            request = parse_event(invocation.event)
+        except MalformedEventError as exc:
+            logger.warning("invocation %s: malformed event: %s", invocation.request_id, exc.reason)
+            app = PlainTextResponse(f"Bad Request: {exc.reason}\n", status_code=400)
+            request = HTTPRequest({"type": "http", "method": "GET", "headers": []}, b"", exc.kind)
+        request.scope["state"] = self._lifespan.state.copy()
+        deadline, hard_deadline = self._deadlines(invocation)
+        try:
+            await self._cycle(request, invocation).run(app, deadline, hard_deadline)
+        except RuntimeAPIError as exc:
+            if exc.fatal:
+                raise
+            logger.error("invocation %s: %s", invocation.request_id, exc)
+        except OSError as exc:
+            logger.error("invocation %s: Runtime API connection failed: %s", invocation.request_id, exc)
+
+    def _cycle(self, request: HTTPRequest, invocation: Invocation) -> HTTPCycle:
+        cycle_class = StreamingCycle if self._options.invoke_mode == "RESPONSE_STREAM" else BufferedCycle
+        return cycle_class(request, self._client, invocation.request_id)
+
+    def _deadlines(self, invocation: Invocation) -> tuple[float, float]:
+        """(soft, hard) deadlines on the ``anyio.current_time()`` clock, in seconds."""
+        if invocation.deadline_ms is None:
+            return float("inf"), float("inf")
+        hard = anyio.current_time() + invocation.deadline_ms / 1000 - time.time()
+        return hard - self._options.deadline_margin, hard
+
+
+async def report_init_error(client: RuntimeAPIClient, error_type: str, exc: BaseException) -> int:
+    """Log ``exc``, post it to ``/init/error`` as ``error_type`` and return exit status 1.
+
+    A failure to post is logged too: the process exits either way, and Lambda records it.
+    """
+    logger.error("initialisation failed (%s): %s", error_type, exc)
+    try:
+        await client.post_init_error(ErrorReport.from_exception(error_type, exc, with_trace=True))
+    except (OSError, RuntimeAPIError) as post_failure:
+        logger.error("could not report the init error: %s", post_failure)
+    return EXIT_FAILURE
+
+
+def _set_trace_id(trace_id: str | None) -> None:
+    # The X-Ray SDK reads the trace header from this variable (custom runtime docs).
+    if trace_id:
+        os.environ[TRACE_ID_VARIABLE] = trace_id
+    else:
+        os.environ.pop(TRACE_ID_VARIABLE, None)

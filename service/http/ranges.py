@@ -17,6 +17,7 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
+from operator import itemgetter
 
 DEFAULT_MAX_RANGES = 16
 """How many ranges may remain after coalescing before the header is ignored."""
@@ -246,7 +247,7 @@ def _shorten(first: str, last: str, size: int) -> tuple[str, str] | None:
 
 def _without_zeros(digits: str) -> str:
     """Drop leading zeros so that digit strings compare by length, then lexically."""
-    return digits.lstrip("0") or "0" if digits else ""
+    return (digits.lstrip("0") or "0") if digits else ""
 
 
 def _coalesce(pairs: list[tuple[int, int]], limit: int) -> list[tuple[int, int]] | None:
@@ -256,16 +257,16 @@ def _coalesce(pairs: list[tuple[int, int]], limit: int) -> list[tuple[int, int]]
     suffices, and it can stop early: a finished range is never merged again, so the count
     only grows.
     """
-    pairs.sort()
-    merged = [pairs[0]]
+    pairs.sort(key=itemgetter(0))  # sorting on ints alone is several times faster
+    merged: list[tuple[int, int]] = []
     start, end = pairs[0]
     for first, last in pairs:
-        if first <= end + 1:
-            end = max(end, last)
-            merged[-1] = (start, end)
-        elif len(merged) == limit:
-            return None
-        else:
-            start, end = first, last
+        if first > end + 1:
             merged.append((start, end))
+            if len(merged) == limit:
+                return None  # and the current range makes one more
+            start, end = first, last
+        elif last > end:
+            end = last
+    merged.append((start, end))
     return merged

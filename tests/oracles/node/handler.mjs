@@ -1,83 +1,67 @@
-// Streaming handlers for AWS's Node.js runtime client (npm aws-lambda-ric), one per oracle case.
-// Each case in tests/oracles/cases.py names its path; the handler picks its behaviour by rawPath.
-// `awslambda` is the global the runtime client installs (awslambda.streamifyResponse and
-// awslambda.HttpResponseStream, as documented for Node.js response streaming).
+// Plays the oracle cases of tests/oracles/cases.py under AWS's Node.js runtime client
+// (npm aws-lambda-ric), the way the Node.js response streaming docs show it:
+// awslambda.streamifyResponse + awslambda.HttpResponseStream.from.
+// The scripts come from the JSON file named by ORACLE_CASES; the case is the path segment
+// after /case/.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
-const chunks = (...parts) => parts;
+const scripts = JSON.parse(readFileSync(process.env.ORACLE_CASES, 'utf8'));
+const GATE_POLL_MS = 10;
+const GATE_LIMIT_MS = 10000;
 
-const cases = {
-  '/success': async (event, stream) => {
-    const out = awslambda.HttpResponseStream.from(stream, {
-      statusCode: 200,
-      headers: { 'Content-Type': 'text/plain; charset=utf-8', 'X-Case': 'success' },
-    });
-    for (const part of chunks('Hello, ', 'streaming ', 'world!')) out.write(part);
-    out.end();
-  },
-  '/not-modified': async (event, stream) => {
-    const out = awslambda.HttpResponseStream.from(stream, {
-      statusCode: 304,
-      headers: { ETag: '"v1"', 'Cache-Control': 'max-age=60' },
-    });
-    out.write('');
-    out.end();
-  },
-  '/cookies': async (event, stream) => {
-    const out = awslambda.HttpResponseStream.from(stream, {
-      statusCode: 201,
-      headers: { 'Content-Type': 'text/plain' },
-      cookies: ['session=abc; Path=/; HttpOnly', 'theme=dark; Max-Age=3600'],
-    });
-    out.write('cookies set');
-    out.end();
-  },
-  '/binary': async (event, stream) => {
-    const out = awslambda.HttpResponseStream.from(stream, {
-      statusCode: 200,
-      headers: { 'Content-Type': 'application/octet-stream' },
-    });
-    const bytes = new Uint8Array(256);
-    for (let i = 0; i < 256; i++) bytes[i] = i;
-    out.write(bytes.subarray(0, 100));
-    out.write(bytes.subarray(100));
-    out.end();
-  },
-  '/echo': async (event, stream) => {
-    const out = awslambda.HttpResponseStream.from(stream, {
-      statusCode: 200,
-      headers: { 'Content-Type': 'application/json' },
-    });
-    const { rawPath, rawQueryString, cookies, queryStringParameters, isBase64Encoded, body } = event;
-    const http = event.requestContext.http;
-    out.write(JSON.stringify({
-      rawPath, rawQueryString, cookies, queryStringParameters, isBase64Encoded, body,
-      method: http.method, path: http.path, userAgent: http.userAgent,
-      multi: event.headers['x-multi'],
-    }));
-    out.end();
-  },
-  '/midstream-error': async (event, stream) => {
-    const out = awslambda.HttpResponseStream.from(stream, {
-      statusCode: 200,
-      headers: { 'Content-Type': 'text/plain' },
-    });
-    out.write('partial ');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    throw new Error('boom midstream');
-  },
-  '/error-before-body': async () => {
-    throw new Error('boom before any byte');
-  },
-  '/raw-stream': async (event, stream) => {
-    stream.setContentType('text/csv');
-    stream.write('a,b\n');
-    stream.write('1,2\n');
-    stream.end();
-  },
-};
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Waits (bounded) until the test has seen the first chunk and created the gate file.
+async function passGate(name) {
+  const gate = join(process.env.ORACLE_GATE_DIR, name);
+  for (let waited = 0; !existsSync(gate); waited += GATE_POLL_MS) {
+    if (waited > GATE_LIMIT_MS) throw new Error(`gate ${gate} never opened`);
+    await sleep(GATE_POLL_MS);
+  }
+}
+
+function echo(event) {
+  const { rawPath, rawQueryString, cookies, queryStringParameters, isBase64Encoded, body } = event;
+  const http = event.requestContext.http;
+  return JSON.stringify({
+    rawPath, rawQueryString, cookies, queryStringParameters, isBase64Encoded, body,
+    method: http.method, path: http.path, userAgent: http.userAgent, multi: event.headers['x-multi'],
+  });
+}
+
+function open(stream, script) {
+  if (script.rawContentType) {
+    stream.setContentType(script.rawContentType);
+    return stream;
+  }
+  return awslambda.HttpResponseStream.from(stream, {
+    statusCode: script.status, headers: script.headers, cookies: script.cookies,
+  });
+}
 
 export const handler = awslambda.streamifyResponse(async (event, stream) => {
-  const run = cases[event.rawPath];
-  if (!run) throw new Error(`no oracle case at ${event.rawPath}`);
-  await run(event, stream);
+  const name = event.rawPath.split('/')[2];
+  const script = scripts[name];
+  if (!script) throw new Error(`no oracle case named ${name}`);
+  if (script.errorBeforeBody) throw new Error(script.errorBeforeBody);
+  await sleep(script.holdBeforeMs);
+  const out = open(stream, script);
+  const written = script.echoEvent ? [Buffer.from(echo(event))] : script.chunks.map((c) => Buffer.from(c, 'base64'));
+  const chunks = Array.from({ length: script.repeat }, () => written).flat();
+  // The client sends the prelude on the first write() only (end() alone skips it), so a
+  // body-less response writes an empty string to get its status and headers out.
+  if (chunks.length === 0) out.write('');
+  for (const [index, chunk] of chunks.entries()) {
+    // Honour back-pressure so the bandwidth limit is felt by the function, as on Lambda.
+    if (!out.write(chunk)) await new Promise((resolve) => out.once('drain', resolve));
+    if (index === 0 && script.gate) await passGate(name);
+  }
+  await sleep(script.holdMs);
+  if (script.crash) process.exit(3);
+  if (script.errorAfterBody) {
+    await sleep(20);
+    throw new Error(script.errorAfterBody);
+  }
+  out.end();
 });

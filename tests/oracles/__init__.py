@@ -1,0 +1,1 @@
+"""Oracle cases and handler files for AWS's own Lambda runtime clients."""

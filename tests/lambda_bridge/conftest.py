@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service.lambda_bridge import BridgeOptions
 from service.lambda_bridge.runtime import Runtime
@@ -26,6 +26,17 @@ def load_event(name: str) -> dict[str, Any]:
     return event
 
 
+def http_only(app: ASGIApp) -> ASGIApp:
+    """``app`` behind a guard that refuses lifespan scopes, as an app without lifespan does."""
+
+    async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            raise RuntimeError("lifespan is not supported")
+        await app(scope, receive, send)
+
+    return guarded
+
+
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
@@ -39,9 +50,11 @@ async def runtime_api() -> AsyncIterator[FakeRuntimeAPI]:
 
 
 @contextlib.asynccontextmanager
-async def serving(app: ASGIApp, api: FakeRuntimeAPI, **options: Any) -> AsyncIterator[asyncio.Task[int]]:
+async def serving(
+    app: ASGIApp, api: FakeRuntimeAPI, client_class: type[RuntimeAPIClient] = RuntimeAPIClient, **options: Any
+) -> AsyncIterator[asyncio.Task[int]]:
     """Run ``Runtime(app).run()`` against ``api`` until the block ends; yields the task."""
-    client = RuntimeAPIClient(RuntimeAddress.parse(api.address))
+    client = client_class(RuntimeAddress.parse(api.address))
     task = asyncio.create_task(Runtime(app, client, BridgeOptions(**options)).run())
     try:
         yield task

@@ -92,6 +92,7 @@ class FakeRuntimeAPI:
         connection = h11.Connection(h11.SERVER)
         raw = bytearray()
         recorded: Recorded | None = None
+        pieces: list[bytearray] = []
         while True:
             event = connection.next_event()
             if event is h11.NEED_DATA:
@@ -101,10 +102,11 @@ class FakeRuntimeAPI:
             elif isinstance(event, h11.Request):
                 recorded = Recorded(event.method.decode(), event.target.decode(), list(event.headers))
             elif isinstance(event, h11.Data) and recorded is not None:
-                if event.chunk_start or not recorded.chunks:
-                    recorded.chunks.append(b"")
-                recorded.chunks[-1] += event.data
+                if event.chunk_start or not pieces:
+                    pieces.append(bytearray())
+                pieces[-1] += event.data
             elif isinstance(event, h11.EndOfMessage) and recorded is not None:
+                recorded.chunks = [bytes(piece) for piece in pieces]
                 recorded.trailers = list(event.headers)
                 recorded.raw = bytes(raw)
                 await self._record(recorded)

@@ -64,7 +64,13 @@ def _unusable(char: str) -> bool:
 
 
 def _ascii_fallback(name: str) -> str:
-    """The name in printable ASCII without quoted-string delimiters or ``;`` / ``%``."""
+    """The name in printable ASCII without quoted-string delimiters or ``;`` / ``%``.
+
+    Decomposition can leave only spaces (U+00B4 ACUTE ACCENT is a space and a combining
+    accent), so an empty result falls back to :data:`DEFAULT_FILENAME` too.
+    """
     decomposed = unicodedata.normalize("NFKD", name)
     letters = (char for char in decomposed if not unicodedata.combining(char))
-    return "".join(char if " " <= char <= "~" and char not in _FALLBACK_UNSAFE else "_" for char in letters)
+    fallback = "".join(char if " " <= char <= "~" and char not in _FALLBACK_UNSAFE else "_" for char in letters)
+    fallback = fallback.strip()
+    return fallback if fallback.strip(".") else DEFAULT_FILENAME

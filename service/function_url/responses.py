@@ -81,12 +81,17 @@ def head_from_prelude(prelude: dict[str, object]) -> ResponseHead:
     status = prelude.get("statusCode", 200)
     if isinstance(status, bool) or not isinstance(status, int) or not 200 <= status <= 599:
         raise BadResponse(f"statusCode must be an integer from 200 to 599, got {status!r}")
-    headers = _prelude_headers(prelude.get("headers") or {})
-    cookies = prelude.get("cookies") or []
+    # A null field counts as absent; any other non-object/non-array is an error.
+    headers = _prelude_headers(_present(prelude.get("headers"), {}))
+    cookies = _present(prelude.get("cookies"), [])
     if not isinstance(cookies, list) or not all(isinstance(c, str) for c in cookies):
         raise BadResponse("cookies must be an array of strings")
     headers.extend(_checked_field("set-cookie", cookie) for cookie in cookies)
     return ResponseHead(status=status, headers=headers)
+
+
+def _present(value: object, default: object) -> object:
+    return default if value is None else value
 
 
 def _prelude_headers(raw: object) -> HeaderPairs:

@@ -27,6 +27,7 @@ class Recorded:
     target: str
     headers: list[tuple[bytes, bytes]]
     chunks: list[bytes] = field(default_factory=list)
+    size: int = 0
     trailers: list[tuple[bytes, bytes]] = field(default_factory=list)
     raw: bytes = b""
 
@@ -52,12 +53,19 @@ class Queued:
 class FakeRuntimeAPI:
     """Serve ``/next`` from a queue (blocking while empty, as a long poll) and accept posts with
     202; ``reply_status`` overrides the status of posts.  ``timeline`` logs ``next`` polls, in
-    order with whatever the test app appends."""
+    order with whatever the test app appends.
+
+    For large bodies: ``keep_bodies = False`` keeps only sizes, ``read_size`` sets the bytes per
+    socket read, and ``on_read`` is called with the size of every read.
+    """
 
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
         self.timeline: list[str] = []
         self.reply_status = 202
+        self.keep_bodies = True
+        self.read_size = 65536
+        self.on_read: Callable[[int], None] = lambda size: None
         self.address = ""
         self._queue: asyncio.Queue[Queued] = asyncio.Queue()
         self._changed = asyncio.Condition()
@@ -84,6 +92,10 @@ class FakeRuntimeAPI:
             await self._serve_connection(reader, writer)
         except (ConnectionError, h11.RemoteProtocolError):
             pass
+        except asyncio.CancelledError:
+            # Only ``running()`` cancels handlers, at shutdown; ending quietly keeps asyncio's
+            # stream callback from logging the cancellation as an error.
+            pass
         finally:
             self._tasks.discard(task)
             writer.close()
@@ -96,12 +108,17 @@ class FakeRuntimeAPI:
         while True:
             event = connection.next_event()
             if event is h11.NEED_DATA:
-                data = await reader.read(65536)
-                raw += data
+                data = await reader.read(self.read_size)
+                self.on_read(len(data))
+                if self.keep_bodies:
+                    raw += data
                 connection.receive_data(data)
             elif isinstance(event, h11.Request):
                 recorded = Recorded(event.method.decode(), event.target.decode(), list(event.headers))
             elif isinstance(event, h11.Data) and recorded is not None:
+                recorded.size += len(event.data)
+                if not self.keep_bodies:
+                    continue
                 if event.chunk_start or not pieces:
                     pieces.append(bytearray())
                 pieces[-1] += event.data

@@ -6,6 +6,7 @@ import base64
 import json
 
 import pytest
+from starlette.types import Scope
 
 from service.lambda_bridge.errors import MalformedEventError
 from service.lambda_bridge.events import parse_event
@@ -14,7 +15,7 @@ from tests.lambda_bridge.conftest import load_event
 ASGI = {"version": "3.0", "spec_version": "2.3"}
 
 
-def _parse(event: dict[str, object]) -> tuple[dict[str, object], bytes, str]:
+def _parse(event: dict[str, object]) -> tuple[Scope, bytes, str]:
     request = parse_event(json.dumps(event).encode())
     return request.scope, request.body, request.kind
 

@@ -77,7 +77,10 @@ async def _record_post(app: object, runtime_api: FakeRuntimeAPI) -> bytes:
 
 
 async def test_streamed_success_matches_node_client_bytes(runtime_api: FakeRuntimeAPI) -> None:
-    assert len(b'{"statusCode":206,"headers":{"Content-Type":"application/pdf","X-Test":"a"},"cookies":["a=b; Path=/"]}') == 0x66
+    assert (
+        len(b'{"statusCode":206,"headers":{"Content-Type":"application/pdf","X-Test":"a"},"cookies":["a=b; Path=/"]}')
+        == 0x66
+    )
     raw = await _record_post(success_app, runtime_api)
     assert _without_host(raw) == _without_host(APPENDIX_SUCCESS)
     assert f"Host: {runtime_api.address}\r\n".encode() in raw

@@ -101,8 +101,13 @@ class FunctionUrlFront:
             await stream.send_simple(502, headers, ERROR_BODY)
             return "502"
         assert isinstance(first, ResponseHead)
-        headers = [*first.headers, *_platform_headers(invocation)]
-        await stream.send(h11.Response(status_code=first.status, headers=headers))
+        # Values go out as UTF-8: h11 would refuse non-ASCII text, and header values from a
+        # prelude are JSON strings that may hold any character.
+        fields = [
+            (name.encode("ascii"), value.encode("utf-8"))
+            for name, value in (*first.headers, *_platform_headers(invocation))
+        ]
+        await stream.send(h11.Response(status_code=first.status, headers=fields))
         bodyless = method == "HEAD" or first.status in BODYLESS_STATUSES
         return await self._stream_body(stream, invocation, first.status, bodyless)
 

@@ -6,6 +6,7 @@ The emulator's child is an idle process, so only the test talks to the Runtime A
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 import sys
@@ -13,6 +14,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import h11
 import httpx
 import pytest
 
@@ -167,3 +169,47 @@ async def test_queued_requests_wait_for_the_runtime_one_at_a_time() -> None:
         bodies = sorted([(await client).body for client in clients])
     assert sorted(paths) == ["/n/0", "/n/1", "/n/2"]
     assert bodies == [b'"/n/0"', b'"/n/1"', b'"/n/2"']
+
+
+async def _post_stream(address: str, request_id: str, parts: list[bytes], trailers: list[tuple[str, str]]) -> int:
+    """POST a streaming response with h11 (httpx cannot send trailers); return the status."""
+    host, port = address.split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    conn = h11.Connection(h11.CLIENT)
+    head = h11.Request(
+        method="POST",
+        target=f"/2018-06-01/runtime/invocation/{request_id}/response",
+        headers=[
+            ("Host", address),
+            ("Lambda-Runtime-Function-Response-Mode", "streaming"),
+            ("Content-Type", "application/vnd.awslambda.http-integration-response"),
+            ("Transfer-Encoding", "chunked"),
+            ("Trailer", "Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body"),
+        ],
+    )
+    data = conn.send(head) + b"".join(conn.send(h11.Data(data=part)) for part in parts)
+    writer.write(data + conn.send(h11.EndOfMessage(headers=trailers)))
+    await writer.drain()
+    while not isinstance(event := conn.next_event(), h11.Response):
+        conn.receive_data(await reader.read(4096))
+    writer.close()
+    return event.status_code
+
+
+async def test_streamed_prelude_and_error_trailers_reach_the_client() -> None:
+    prelude = json.dumps({"statusCode": 207, "headers": {"X-Name": "café"}, "cookies": ["k=v"]}).encode()
+    error_body = base64.b64encode(json.dumps({"errorMessage": "late failure"}).encode()).decode()
+    trailers = [
+        ("Lambda-Runtime-Function-Error-Type", "Function.StreamError"),
+        ("Lambda-Runtime-Function-Error-Body", error_body),
+    ]
+    async with runtime_api() as (emulator, runtime):
+        client = _invoke(emulator)
+        request_id = (await runtime.get("/invocation/next")).headers["lambda-runtime-aws-request-id"]
+        parts = [prelude[:5], prelude[5:] + b"\x00" * 8 + b"body-1;", b"body-2"]
+        status = await _post_stream(emulator.runtime_api_addresses[0], request_id, parts, trailers)
+        observed = await client
+    assert status == 202
+    assert (observed.status, observed.body, observed.complete) == (207, b"body-1;body-2", False)
+    assert observed.value("x-name") == "café".encode().decode("latin-1")
+    assert observed.values("set-cookie") == ["k=v"]

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse
+from starlette.responses import PlainTextResponse, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
@@ -52,3 +52,31 @@ def load_missing_module() -> tuple[ASGIApp, BridgeOptions]:
 def load_failing_factory() -> tuple[ASGIApp, BridgeOptions]:
     """Fails like an app factory that raises."""
     raise RuntimeError("the app factory exploded")
+
+
+async def _hello(request: Request) -> PlainTextResponse:
+    response = PlainTextResponse("hello", headers={"x-test": "a"})
+    response.set_cookie("a", "1")
+    response.set_cookie("b", "2")
+    return response
+
+
+async def _pieces() -> AsyncIterator[bytes]:
+    for piece in (b"a", b"b", b"c"):
+        yield piece
+
+
+async def _broken_pieces() -> AsyncIterator[bytes]:
+    yield b"first"
+    raise RuntimeError("lost the upstream midway")
+
+
+def load_interop_app() -> tuple[ASGIApp, BridgeOptions]:
+    """Routes for the emulator interop tests; ``$BRIDGE_TEST_INVOKE_MODE`` picks the mode."""
+    routes = [
+        Route("/hello", _hello, methods=["GET", "HEAD"]),
+        Route("/stream", lambda request: StreamingResponse(_pieces(), media_type="text/plain")),
+        Route("/broken", lambda request: StreamingResponse(_broken_pieces(), media_type="text/plain")),
+    ]
+    mode = "BUFFERED" if os.environ.get("BRIDGE_TEST_INVOKE_MODE") == "BUFFERED" else "RESPONSE_STREAM"
+    return Starlette(routes=routes), BridgeOptions(invoke_mode=mode)

@@ -78,5 +78,5 @@ def load_interop_app() -> tuple[ASGIApp, BridgeOptions]:
         Route("/stream", lambda request: StreamingResponse(_pieces(), media_type="text/plain")),
         Route("/broken", lambda request: StreamingResponse(_broken_pieces(), media_type="text/plain")),
     ]
-    mode = "BUFFERED" if os.environ.get("BRIDGE_TEST_INVOKE_MODE") == "BUFFERED" else "RESPONSE_STREAM"
-    return Starlette(routes=routes), BridgeOptions(invoke_mode=mode)
+    buffered = os.environ.get("BRIDGE_TEST_INVOKE_MODE") == "BUFFERED"
+    return Starlette(routes=routes), BridgeOptions(invoke_mode="BUFFERED" if buffered else "RESPONSE_STREAM")

@@ -93,9 +93,10 @@ _ELEMENT = r"[ \t]*+(?:[0-9]++-[0-9]*+|-[0-9]++)?+[ \t]*+"
 _RANGE_SET = re.compile(rf"(?:{_ELEMENT},)*+{_ELEMENT}")
 _DROP_OWS = str.maketrans("", "", _OWS)
 
-# Digit strings up to this length convert to int in constant time. Longer ones (rare) are
-# compared as strings first, so that a 10,000-digit position costs a linear scan only.
-_SHORT = 18
+# A range-spec of at most this many characters has no position longer than 18 digits,
+# which int() converts in constant time. Longer specs (rare) are first shortened with
+# string comparisons, so that a 10,000-digit position costs a linear scan only.
+_SHORT_SPEC = 19
 
 
 def parse_range(value: str, size: int, *, max_ranges: int = DEFAULT_MAX_RANGES) -> RangeDecision:
@@ -203,9 +204,11 @@ def _resolve(specs: set[str], size: int) -> list[tuple[int, int]] | None:
     tuples because a 64 KiB header holds thousands of specs.
     """
     pairs: list[tuple[int, int]] = []
+    append = pairs.append
+    last_byte = size - 1
     for spec in specs:
         first, _, last = spec.partition("-")
-        if len(first) > _SHORT or len(last) > _SHORT:
+        if len(spec) > _SHORT_SPEC:
             shortened = _shorten(first, last, size)
             if shortened is None:
                 return None
@@ -213,16 +216,18 @@ def _resolve(specs: set[str], size: int) -> list[tuple[int, int]] | None:
         if not first:
             suffix = min(int(last), size)
             if suffix:
-                pairs.append((size - suffix, size - 1))
+                append((size - suffix, last_byte))
             continue
         start = int(first)
-        end = size - 1
-        if last:
-            end = int(last)
-            if end < start:
-                return None
+        if not last:
+            if start < size:
+                append((start, last_byte))
+            continue
+        end = int(last)
+        if end < start:
+            return None
         if start < size:
-            pairs.append((start, min(end, size - 1)))
+            append((start, end if end < size else last_byte))
     return pairs
 
 

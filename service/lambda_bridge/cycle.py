@@ -78,13 +78,12 @@ class HTTPCycle(abc.ABC):
                 await app(self.request.scope, self.receive, self.send)
             except Exception as exc:
                 failure = exc
-        if self._cancel_scope.cancelled_caught and not self._stopped_early:
-            failure = DeadlineExceeded("the invocation deadline (minus the safety margin) was reached")
-        elif failure is None and self.state is not ResponseState.COMPLETE:
-            failure = IncompleteResponse("the ASGI app returned before completing its response")
+        failure = self._outcome(failure)
         self._log_failure(failure)
-        with anyio.CancelScope(deadline=hard_deadline):
+        with anyio.CancelScope(deadline=hard_deadline) as delivery:
             await self._finish(failure)
+        if delivery.cancelled_caught:
+            logger.error("invocation %s: the response was cut off at the deadline", self._request_id)
 
     async def receive(self) -> Message:
         """ASGI ``receive``: the request, then ``http.disconnect`` after the response."""
@@ -117,6 +116,17 @@ class HTTPCycle(abc.ABC):
                 self._response_complete.set()
         else:
             raise RuntimeError(f"unexpected ASGI message {kind!r} while the response is {self.state.value}")
+
+    def _outcome(self, failure: Exception | None) -> Exception | None:
+        """What went wrong, if anything, once the app is done (a cycle that stopped the app on
+        purpose knows why and reports it itself)."""
+        if self._stopped_early:
+            return failure
+        if self._cancel_scope.cancelled_caught:
+            return DeadlineExceeded("the invocation deadline (minus the safety margin) was reached")
+        if failure is None and self.state is not ResponseState.COMPLETE:
+            return IncompleteResponse("the ASGI app returned before completing its response")
+        return failure
 
     def _stop_app(self) -> None:
         """Cancel the app on purpose (not a deadline); it stops at its next checkpoint."""

@@ -98,7 +98,8 @@ class ResponseStream:
     """A streaming ``POST /invocation/{id}/response`` in progress.
 
     Request fields and their order match the bytes AWS's Node.js runtime client sends; both
-    error trailers are declared up front, as the custom runtime docs require.  The body is
+    error trailers are declared up front, as the custom runtime docs require (two ``Trailer``
+    field lines, which RFC 9110 §5.3 makes equal to one comma-separated line).  The body is
     chunked by h11: every :meth:`write` is one chunk, :meth:`end` writes the last chunk and
     any trailers.
     """

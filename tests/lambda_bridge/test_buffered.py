@@ -125,7 +125,9 @@ async def test_malformed_v1_event_gets_v1_shaped_400(runtime_api: FakeRuntimeAPI
     }
 
 
-async def test_oversize_body_is_413_and_the_app_is_stopped_early(runtime_api: FakeRuntimeAPI) -> None:
+async def test_oversize_body_is_413_and_the_app_is_stopped_early(
+    runtime_api: FakeRuntimeAPI, caplog: pytest.LogCaptureFixture
+) -> None:
     sent: list[int] = []
     total_chunks = 2 * BUFFERED_RESPONSE_LIMIT // CHUNK
 
@@ -147,6 +149,7 @@ async def test_oversize_body_is_413_and_the_app_is_stopped_early(runtime_api: Fa
     # base64 makes 4 of 3 bytes: collection stops once 3/4 of the limit has been produced.
     assert sum(sent) <= BUFFERED_RESPONSE_LIMIT * 3 // 4
     assert "RESPONSE_STREAM" in TOO_LARGE_TEXT
+    assert "before completing" not in caplog.text  # stopping the app on purpose is no app error
 
 
 async def test_text_just_under_the_limit_is_sent(runtime_api: FakeRuntimeAPI) -> None:

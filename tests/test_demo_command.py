@@ -139,12 +139,11 @@ def test_demo_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
 
 
 def test_ctrl_c_while_seeding_stops_without_waiting_for_the_upload(tmp_path: Path) -> None:
-    # The default 256 MiB binary takes seconds to upload; the interrupt lands before that.
-    with demo(tmp_path, binary_size=256 * MIB) as running:
-        running.wait_for_line("seeding")
-        started = time.monotonic()
+    # Uploading 1 GiB to moto takes well over STOP_DEADLINE (about 28 s on two idle cores),
+    # so exiting within the deadline shows the interrupt cancelled the upload.
+    with demo(tmp_path, binary_size=1024 * MIB) as running:
+        running.wait_for_line("uploading")
         assert running.stop(signal.SIGINT) == 0
-        assert time.monotonic() - started < 5
         assert READY_LINE not in running.lines
         assert "Traceback" not in running.stderr()
 

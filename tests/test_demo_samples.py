@@ -19,7 +19,7 @@ import boto3
 import pytest
 from pypdf import PdfReader
 
-from service.demo import pdf, png, pseudorandom, wav
+from service.demo import manifest, pdf, png, pseudorandom, wav
 from service.demo.embedded_s3 import DEMO_REGION, DUMMY_CREDENTIALS, EmbeddedS3, ensure_credentials, seed_bucket
 from service.demo.samples import MIB, TEXT_KEY, Sample, demo_samples, sample_manifest, size_label
 
@@ -290,6 +290,21 @@ def test_manifest_is_deterministic_and_matches_the_content(samples: dict[str, Sa
     for info, sample in zip(manifest, samples.values(), strict=True):
         assert (info.key, info.content_type, info.size) == (sample.key, sample.content_type, sample.size)
         assert info.sha256 == hashlib.sha256(read_all(sample)).hexdigest()
+
+
+def test_manifest_command_prints_sha256sum_lines(
+    samples: dict[str, Sample], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert manifest.main(["--binary-size", str(SMALL_BINARY)]) == 0
+    expected = [f"{info.sha256}  {info.key}" for info in sample_manifest(tuple(samples.values()))]
+    assert capsys.readouterr().out.splitlines() == expected
+
+
+def test_manifest_command_rejects_a_bad_size(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        manifest.main(["--binary-size", "-3"])
+    assert exited.value.code == 2
+    assert "expected a non-negative number of bytes, got '-3'" in capsys.readouterr().err
 
 
 def test_seeded_objects_round_trip_through_s3(samples: dict[str, Sample]) -> None:

@@ -65,12 +65,13 @@ def run_demo(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, binary_size:
 
 def _seed_and_serve(listener: socket.socket, host: str, s3: EmbeddedS3, binary_size: int) -> int:
     ensure_credentials()
-    print(f"{_PROG}: generating the samples and seeding an embedded S3 (moto)...", flush=True)
+    print(f"{_PROG}: generating the sample files...", flush=True)
     samples = demo_samples(binary_size)
     s3.start()
-    seconds = seed_bucket(s3.endpoint_url, DEMO_BUCKET, samples)
     total = format_size(sum(sample.size for sample in samples))
-    print(f"{_PROG}: uploaded {len(samples)} objects ({total}) in {seconds:.1f} s", flush=True)
+    print(f"{_PROG}: uploading {len(samples)} objects ({total}) to an embedded S3 (moto)...", flush=True)
+    seconds = seed_bucket(s3.endpoint_url, DEMO_BUCKET, samples)
+    print(f"{_PROG}: uploaded in {seconds:.1f} s", flush=True)
     settings = Settings(bucket=DEMO_BUCKET, endpoint_url=s3.endpoint_url, region=DEMO_REGION)
     return _serve(listener, settings, _banner(listener, host, s3, samples))
 

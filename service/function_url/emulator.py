@@ -97,6 +97,11 @@ class FunctionUrlEmulator:
         """``host:port`` of each environment's Runtime API, in pool order."""
         return [f"{RUNTIME_API_HOST}:{slot.listener.port}" for slot in self._slots]
 
+    @property
+    def environments(self) -> list[ExecutionEnvironment]:
+        """The execution environments, in pool order (their ``state`` is RAPID's state name)."""
+        return [slot.environment for slot in self._slots]
+
     async def start(self) -> None:
         """Bind the listeners and start the runtime processes (see the class doc for errors)."""
         try:

@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from service.function_url.invocation import Invocation, InvocationQueue
 from service.function_url.outcome import InvocationFailure
@@ -66,6 +67,7 @@ class ExecutionEnvironment:
         self.init_error: InvocationFailure | None = None
         self.ever_ready = asyncio.Event()
         self._watchdog: asyncio.Task[None] | None = None
+        self._poller: asyncio.Task[Any] | None = None
 
     def _refuse(self, target: State) -> RuntimeApiError:
         message = (
@@ -87,12 +89,25 @@ class ExecutionEnvironment:
             raise self._refuse(State.READY)
         self.state = State.READY
         self.ever_ready.set()
-        invocation = await self._queue.take()
+        invocation = await self._take_as_only_poller()
         invocation.deadline = time.time() + self._timeout
         self.current = invocation
         self.state = State.RUNNING
         self._watchdog = asyncio.create_task(self._watch(invocation))
         return invocation
+
+    async def _take_as_only_poller(self) -> Invocation:
+        # One process gets one invocation at a time: a newer /next replaces a waiting one
+        # (whose connection is then closed) instead of taking a second invocation.
+        if self._poller is not None:
+            self._poller.cancel()
+        me = asyncio.current_task()
+        self._poller = me
+        try:
+            return await self._queue.take()
+        finally:
+            if self._poller is me:
+                self._poller = None
 
     async def undeliverable(self, invocation: Invocation) -> None:
         """The ``/next`` answer carrying ``invocation`` could not be written: queue it again."""

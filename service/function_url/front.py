@@ -15,7 +15,7 @@ import h11
 
 from service.function_url.config import EmulatorConfig
 from service.function_url.event import ClientRequest, InvocationIds, build_event
-from service.function_url.h11io import H11Stream, PeerGone
+from service.function_url.h11io import BadRequest, H11Stream, PeerGone
 from service.function_url.invocation import Invocation, InvocationQueue
 from service.function_url.outcome import BodyChunk, InvocationFailure, ResponseEnd, ResponseHead
 
@@ -38,12 +38,15 @@ class FunctionUrlFront:
 
     async def handle(self, stream: H11Stream) -> None:
         """Answer one client request on ``stream`` (an :data:`h11io.Handler`)."""
-        event = await stream.next_event()
-        if not isinstance(event, h11.Request):
-            return
-        await stream.continue_if_expected()
         try:
+            event = await stream.next_event()
+            if not isinstance(event, h11.Request):
+                return
+            await stream.continue_if_expected()
             body = await self._read_body(stream)
+        except BadRequest as exc:
+            await stream.refuse(exc)
+            return
         except RequestTooLarge:
             await stream.send_simple(413, [("content-type", "text/plain")], b"Request Entity Too Large")
             return

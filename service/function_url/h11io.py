@@ -23,6 +23,15 @@ class PeerGone(Exception):
     """The peer closed or reset the connection, or sent bytes h11 rejects."""
 
 
+class BadRequest(PeerGone):
+    """The peer sent bytes that are not valid HTTP/1.1; ``status`` is the code to answer
+    with (400, or 431 for oversized header fields, as h11 suggests)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 class H11Stream:
     """One server-side HTTP/1.1 connection (RFC 9112) with h11 doing the protocol work."""
 
@@ -46,7 +55,7 @@ class H11Stream:
             try:
                 event = self.conn.next_event()
             except h11.RemoteProtocolError as exc:
-                raise PeerGone(f"bad HTTP/1.1 from peer: {exc}") from exc
+                raise BadRequest(f"bad HTTP/1.1 from peer: {exc}", exc.error_status_hint) from exc
             if event is h11.PAUSED:
                 # Only a pipelined request arrives while we still answer the last one; the
                 # emulator does not pipeline, so the connection ends here.
@@ -63,7 +72,7 @@ class H11Stream:
         try:
             self.conn.receive_data(data)
         except h11.RemoteProtocolError as exc:
-            raise PeerGone(f"bad HTTP/1.1 from peer: {exc}") from exc
+            raise BadRequest(f"bad HTTP/1.1 from peer: {exc}", exc.error_status_hint) from exc
 
     async def send(self, event: h11.Event) -> None:
         """Serialise ``event`` with h11 and write it, waiting for the socket to drain.
@@ -93,6 +102,14 @@ class H11Stream:
         """Send ``100 Continue`` if the client waits for it before its body (RFC 9110 §10.1.1)."""
         if self.conn.they_are_waiting_for_100_continue:
             await self.send(h11.InformationalResponse(status_code=100, headers=[]))
+
+    async def refuse(self, error: BadRequest) -> None:
+        """Answer a malformed request with ``error.status`` and a one-line reason, if h11
+        still allows a response on this connection (RFC 9112 §2.2 lets a server reply 400)."""
+        if self.conn.our_state in (h11.IDLE, h11.SEND_RESPONSE):
+            reason = str(error).encode("utf-8", "replace") + b"\n"
+            fields = [("content-type", "text/plain; charset=utf-8"), ("connection", "close")]
+            await self.send_simple(error.status, fields, reason)
 
     def reusable(self) -> bool:
         """Start the next request/response cycle if both sides allow keep-alive; else say no."""

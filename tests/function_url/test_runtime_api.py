@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from service.function_url import EmulatorConfig, FunctionUrlEmulator
+from service.function_url.environment import State
 from tests.function_url.client import Observed, fetch
 from tests.oracles.cases import OracleRequest
 
@@ -213,3 +214,45 @@ async def test_streamed_prelude_and_error_trailers_reach_the_client() -> None:
     assert (observed.status, observed.body, observed.complete) == (207, b"body-1;body-2", False)
     assert observed.value("x-name") == "café".encode().decode("latin-1")
     assert observed.values("set-cookie") == ["k=v"]
+
+
+async def _raw_exchange(url: str, data: bytes) -> bytes:
+    host, port = url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(data)
+    await writer.drain()
+    async with asyncio.timeout(10):
+        reply = await reader.read()
+    writer.close()
+    return reply
+
+
+@pytest.mark.parametrize(
+    ("data", "status"),
+    [
+        (b"NOT HTTP AT ALL\r\n\r\n", b"400"),
+        (b"GET / HTTP/1.1\r\nHost: h\r\nX-Big: " + b"a" * 70_000 + b"\r\n\r\n", b"431"),
+    ],
+)
+async def test_malformed_client_requests_get_a_4xx_with_a_reason(data: bytes, status: bytes) -> None:
+    async with runtime_api() as (emulator, _):
+        reply = await _raw_exchange(emulator.url, data)
+    status_line, _, rest = reply.partition(b"\r\n")
+    assert status_line.split(b" ")[1] == status
+    assert b"bad HTTP/1.1 from peer" in rest
+
+
+async def test_a_newer_next_replaces_a_waiting_one() -> None:
+    async with runtime_api() as (emulator, runtime):
+        stale = asyncio.create_task(runtime.get("/invocation/next"))
+        async with asyncio.timeout(10):  # until the first poll waits in the emulator
+            while emulator.environments[0].state is not State.READY:
+                await asyncio.sleep(0.01)
+        fresh = asyncio.create_task(runtime.get("/invocation/next"))
+        with pytest.raises(httpx.RemoteProtocolError):
+            await stale
+        client = _invoke(emulator)
+        request_id = (await fresh).headers["lambda-runtime-aws-request-id"]
+        await runtime.post(f"/invocation/{request_id}/response", content=b'"only one"')
+        observed = await client
+    assert observed.body == b'"only one"'

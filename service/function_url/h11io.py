@@ -16,8 +16,6 @@ import h11
 READ_SIZE = 64 * 1024
 """Bytes asked of the socket per read."""
 
-HeaderPairs = list[tuple[str, str]]
-
 
 class PeerGone(Exception):
     """The peer closed or reset the connection, or sent bytes h11 rejects."""

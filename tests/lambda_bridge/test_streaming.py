@@ -156,15 +156,25 @@ async def test_receive_gives_body_then_disconnect_only_after_response(runtime_ap
     ]
 
 
+async def _serve_with_deadline(app: ASGIApp, api: FakeRuntimeAPI, seconds: float, margin: float) -> Recorded:
+    """Serve one invocation that has ``seconds`` to run, queued once the runtime polls; assert
+    the response was complete before the deadline itself (Lambda would cut it off there)."""
+    async with serving(http_only(app), api, deadline_margin=margin):
+        await api.wait_for(lambda: "next" in api.timeline)
+        deadline = time.time() + seconds
+        api.enqueue(_event(), seconds=seconds)
+        await api.wait_for(lambda: len(api.posts()) == 1)
+        assert time.time() < deadline
+    return api.posts()[0]
+
+
 async def test_deadline_after_start_ends_with_deadline_trailers(runtime_api: FakeRuntimeAPI) -> None:
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "http.response.start", "status": 200})
         await send({"type": "http.response.body", "body": b"partial", "more_body": True})
         await anyio.Event().wait()
 
-    started = time.monotonic()
-    (post,) = await _serve(app, runtime_api, [_event()], deadline_margin=0.5, enqueue_1={"seconds": 0.8})
-    assert time.monotonic() - started < 0.8
+    post = await _serve_with_deadline(app, runtime_api, seconds=2.0, margin=1.5)
     assert post.chunks[2:] == [b"partial"]
     error_type, body = _error_trailers(post)
     assert error_type == b"Function.DeadlineExceeded"
@@ -175,7 +185,7 @@ async def test_deadline_before_start_streams_a_504(runtime_api: FakeRuntimeAPI) 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         await anyio.Event().wait()
 
-    (post,) = await _serve(app, runtime_api, [_event()], deadline_margin=0.5, enqueue_1={"seconds": 0.7})
+    post = await _serve_with_deadline(app, runtime_api, seconds=1.0, margin=0.7)
     assert _prelude(post)["statusCode"] == 504
     assert post.chunks[2].startswith(b"Gateway Timeout")
     assert post.trailers == []

@@ -17,6 +17,7 @@ from starlette.routing import Mount, Route
 
 from service import objects
 from service.accesslog import AccessLogMiddleware
+from service.cors import cors_middleware
 from service.errors import ProxyError, error_response
 from service.s3 import ObjectStore
 from service.settings import Settings
@@ -50,7 +51,7 @@ def create_app(settings: Settings) -> Starlette:
             ),
             Route("/{key:path}", objects.endpoint, methods=["GET", "HEAD", "OPTIONS"]),
         ],
-        middleware=[Middleware(AccessLogMiddleware)],
+        middleware=[Middleware(AccessLogMiddleware), *cors_middleware(settings)],
         exception_handlers={ProxyError: _proxy_error, HTTPException: _http_error},
         lifespan=lifespan,
     )

@@ -1,55 +1,215 @@
-"""The object endpoint: ``GET``, ``HEAD`` and ``OPTIONS`` on ``/{key}``."""
+"""The object endpoint: ``GET``, ``HEAD`` and ``OPTIONS`` on ``/{key}`` (RFC 9110 §9.3, §13, §14).
+
+How many S3 requests an answer costs:
+
+* plain ``GET``, or ``GET`` with one byte range and no ``If-None-Match`` /
+  ``If-Modified-Since``: one ``GetObject`` (the range and any ``If-Match`` /
+  ``If-Unmodified-Since`` / ``If-Range`` go to S3 as its own parameters);
+* ``HEAD``: one ``HeadObject``;
+* revalidation (``If-None-Match`` / ``If-Modified-Since``): one ``HeadObject``, then a
+  ``GetObject`` only when the object changed. S3's own 304 is not used: it omits
+  representation metadata a 304 must repeat (``Cache-Control``, ``Expires``; moto's even
+  omits ``ETag``), and S3 compares entity-tags strongly where RFC 9110 §13.1.2 asks
+  for weak comparison;
+* several ranges: one ``HeadObject`` plus one ranged ``GetObject`` per part.
+
+Every ``GetObject`` after the first is pinned to the first answer's ETag with S3's
+``IfMatch``, so a concurrent overwrite can never splice two versions into one answer.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from dataclasses import dataclass
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from service import delivery
+from service.delivery import View
+from service.errors import PreconditionFailed, RangeNotSatisfiable, ServiceUnavailable
+from service.http.dates import parse_http_date
+from service.http.etags import parse_entity_tag
+from service.http.preconditions import Outcome, Preconditions, Verdict, decide, s3_conditions
+from service.http.ranges import RangeDecision, RangeOutcome, parse_range
 from service.keys import object_key
-from service.representation import representation_headers
-from service.s3 import ObjectBody, ObjectStore
+from service.s3 import GetResult, ObjectMeta, ObjectStore
+from service.s3range import served_range, single_range_spec
 from service.settings import Settings
-from service.streaming import ObjectStreamResponse
 
 ALLOW = "GET, HEAD, OPTIONS"
+_IGNORED = RangeDecision(RangeOutcome.IGNORE)
+
+
+@dataclass(frozen=True)
+class ObjectRequest:
+    """What one request asks of one object.
+
+    Attributes:
+        method: ``GET`` or ``HEAD``.
+        conditions: the parsed precondition fields (RFC 9110 §13.1).
+        range_header: the ``Range`` field value for GET, else None (RFC 9110 §14.2
+            ignores it for other methods).
+        view: how the representation is presented (key, settings, download name).
+    """
+
+    method: str
+    conditions: Preconditions
+    range_header: str | None
+    view: View
+
+    @property
+    def key(self) -> str:
+        """The S3 key."""
+        return self.view.key
 
 
 async def endpoint(request: Request) -> Response:
     """Answer one request for an object.
 
     Raises:
-        ProxyError: a subclass for every non-success answer (bad key, S3 errors).
+        ProxyError: a subclass for every non-success answer (bad key, failed
+            precondition, unsatisfiable range, S3 errors).
     """
     if request.method == "OPTIONS":
         return Response(status_code=204, headers={"allow": ALLOW})
     settings: Settings = request.app.state.settings
     store: ObjectStore = request.app.state.store
-    key = object_key(request.scope, settings.key_prefix)
-    if request.method == "HEAD":
-        return await _head(store, key, settings)
-    return await _get(store, key, settings)
+    view = View(
+        key=object_key(request.scope, settings.key_prefix),
+        settings=settings,
+        download=request.query_params.get("download"),
+    )
+    wanted = ObjectRequest(
+        method=request.method,
+        conditions=Preconditions.from_headers(request.headers),
+        range_header=request.headers.get("range") if request.method == "GET" else None,
+        view=view,
+    )
+    if wanted.method == "HEAD":
+        return await _head(store, wanted)
+    if _one_request_suffices(wanted):
+        return await _get_at_once(store, wanted)
+    return await _get_after_head(store, wanted, retries=1)
 
 
-async def _head(store: ObjectStore, key: str, settings: Settings) -> Response:
-    meta = await store.head(key)
-    headers = representation_headers(meta, key, settings.default_cache_control)
-    headers["content-length"] = str(meta.size)
-    return Response(status_code=200, headers=headers)
+async def _head(store: ObjectStore, wanted: ObjectRequest) -> Response:
+    meta = await store.head(wanted.key)
+    verdict = _verdict(wanted, meta).verdict
+    if verdict is Verdict.NOT_MODIFIED:
+        return delivery.not_modified(meta, wanted.view)
+    if verdict is Verdict.PRECONDITION_FAILED:
+        raise PreconditionFailed("a precondition failed")
+    return delivery.head(meta, wanted.view)
 
 
-async def _get(store: ObjectStore, key: str, settings: Settings) -> Response:
-    result = await store.get(key)
-    headers = representation_headers(result.meta, key, settings.default_cache_control)
-    headers["content-length"] = str(result.meta.size)
-    return ObjectStreamResponse(_read(result.body, settings.chunk_size), 200, headers)
+def _one_request_suffices(wanted: ObjectRequest) -> bool:
+    conditions = wanted.conditions
+    if conditions.if_none_match is not None or conditions.if_modified_since is not None:
+        return False
+    if wanted.range_header is None:
+        return True
+    if single_range_spec(wanted.range_header) is None:
+        return False
+    # If-Range travels as S3's IfMatch / IfUnmodifiedSince, which the client's own
+    # If-Match / If-Unmodified-Since would then collide with.
+    client_412 = conditions.if_match is not None or conditions.if_unmodified_since is not None
+    return conditions.if_range is None or not client_412
 
 
-async def _read(body: ObjectBody, chunk_size: int) -> AsyncGenerator[bytes, None]:
-    """Yield ``body`` in chunks of at most ``chunk_size`` bytes; always close it."""
+async def _get_at_once(store: ObjectStore, wanted: ObjectRequest) -> Response:
+    """One ``GetObject`` carrying the range and the preconditions S3 can evaluate itself."""
+    delegated = s3_conditions("GET", wanted.conditions)
+    params: dict[str, object] = dict(delegated.params()) if delegated else {}
+    spec = single_range_spec(wanted.range_header) if wanted.range_header else None
+    if_range = _if_range_params(wanted.conditions.if_range) if spec else {}
+    if spec and if_range is not None:
+        params.update(Range=spec, **if_range)
     try:
-        async for chunk in body.chunks(chunk_size):
-            yield chunk
-    finally:
-        body.close()
+        result = await store.get(wanted.key, **params)
+    except RangeNotSatisfiable:
+        return await _get_after_head(store, wanted, retries=1)
+    except PreconditionFailed:
+        if not if_range:
+            raise
+        # If-Range did not hold (RFC 9110 §13.1.5): the whole object, with 200.
+        params = dict(delegated.params()) if delegated else {}
+        result = await store.get(wanted.key, **params)
+    return await _settle(store, wanted, result)
+
+
+def _if_range_params(if_range: str | None) -> dict[str, object] | None:
+    """S3 parameters that make a ranged GetObject fail with 412 unless If-Range holds.
+
+    Returns ``{}`` without If-Range, and None when If-Range can never hold (a weak or
+    malformed validator), so the range is not asked for at all. A date only narrows the
+    check to "not modified since"; :func:`_settle` then demands exact equality.
+    """
+    if if_range is None:
+        return {}
+    tag = parse_entity_tag(if_range)
+    if tag is not None:
+        return None if tag.weak else {"IfMatch": str(tag)}
+    date = parse_http_date(if_range)
+    return None if date is None else {"IfUnmodifiedSince": date}
+
+
+async def _settle(store: ObjectStore, wanted: ObjectRequest, result: GetResult) -> Response:
+    """Answer from an open ``GetObject`` result, or close it and fetch what is really needed."""
+    meta = result.meta
+    outcome = _verdict(wanted, meta)
+    if outcome.verdict is not Verdict.PROCEED:
+        result.body.close()
+        raise PreconditionFailed("a precondition failed")
+    decision = _range_decision(wanted, meta, outcome.range_applies)
+    served = served_range(meta.headers.get("content-range"))
+    if decision.outcome is RangeOutcome.IGNORE and served is None:
+        return delivery.whole(result, wanted.view)
+    if decision.outcome is RangeOutcome.SATISFIABLE and not decision.is_multipart:
+        (wanted_range,) = decision.ranges
+        if served == (wanted_range.first, wanted_range.last):
+            return delivery.partial(result, wanted_range, wanted.view)
+    result.body.close()
+    return await _deliver(store, wanted, meta, decision)
+
+
+async def _get_after_head(store: ObjectStore, wanted: ObjectRequest, retries: int) -> Response:
+    """``HeadObject`` for size and validators, decide locally, then pinned ``GetObject`` calls."""
+    meta = await store.head(wanted.key)
+    outcome = _verdict(wanted, meta)
+    if outcome.verdict is Verdict.NOT_MODIFIED:
+        return delivery.not_modified(meta, wanted.view)
+    if outcome.verdict is Verdict.PRECONDITION_FAILED:
+        raise PreconditionFailed("a precondition failed")
+    decision = _range_decision(wanted, meta, outcome.range_applies)
+    try:
+        return await _deliver(store, wanted, meta, decision)
+    except PreconditionFailed:
+        # Our own IfMatch pin failed: the object was overwritten since HeadObject.
+        if retries:
+            return await _get_after_head(store, wanted, retries - 1)
+        raise ServiceUnavailable("the object kept changing while it was read; retry") from None
+
+
+async def _deliver(store: ObjectStore, wanted: ObjectRequest, meta: ObjectMeta, decision: RangeDecision) -> Response:
+    """Send what ``decision`` says for the representation ``meta`` describes, pinned to its ETag."""
+    pin = {"IfMatch": meta.etag} if meta.etag else {}
+    if decision.outcome is RangeOutcome.UNSATISFIABLE:
+        raise delivery.unsatisfiable(meta)
+    if decision.outcome is RangeOutcome.IGNORE:
+        return delivery.whole(await store.get(wanted.key, **pin), wanted.view)
+    if decision.is_multipart:
+        return delivery.byteranges(store, meta, decision.ranges, wanted.view, pin)
+    (byte_range,) = decision.ranges
+    result = await store.get(wanted.key, Range=f"bytes={byte_range.first}-{byte_range.last}", **pin)
+    return delivery.partial(result, byte_range, wanted.view)
+
+
+def _verdict(wanted: ObjectRequest, meta: ObjectMeta) -> Outcome:
+    last_modified = parse_http_date(meta.last_modified) if meta.last_modified else None
+    return decide(wanted.method, wanted.conditions, meta.etag, last_modified)
+
+
+def _range_decision(wanted: ObjectRequest, meta: ObjectMeta, applies: bool) -> RangeDecision:
+    if not applies or wanted.range_header is None:
+        return _IGNORED
+    return parse_range(wanted.range_header, meta.size, max_ranges=wanted.view.settings.max_ranges)

@@ -49,6 +49,7 @@ def test_head_makes_no_get_object_call(proxy: str, s3: object, bucket: str, rela
     assert response.status_code == 200
     assert response.headers["content-length"] == str(4 * MiB)
     assert response.content == b""
+    assert relay.requests_for("/four.bin") == ["HEAD"]
     # A GetObject would have pushed body bytes through the relay; HeadObject sends headers only.
     assert relay.downstream_bytes < 64 * 1024
 

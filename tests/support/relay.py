@@ -51,6 +51,8 @@ class Relay:
         self.downstream_bytes = 0
         self.open_connections = 0
         self.connections_made = 0
+        self.requests: list[tuple[str, str]] = []
+        """(method, target) of every request forwarded to S3, in order."""
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -102,8 +104,8 @@ class Relay:
                 await reader.read()  # until the proxy gives up and closes
             else:
                 await self._forward(reader, writer, fault)
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
+            pass  # the proxy hung up, or the relay is shutting down
         finally:
             writer.close()
             with self._lock:
@@ -114,7 +116,7 @@ class Relay:
     ) -> None:
         up_reader, up_writer = await asyncio.open_connection(*self._upstream)
         limit = fault.limit if fault else None
-        upward = asyncio.ensure_future(_pipe(reader, up_writer, None, None))
+        upward = asyncio.ensure_future(_pipe(reader, up_writer, None, _RequestLog(self.requests).feed))
         downward = asyncio.ensure_future(_pipe(up_reader, writer, limit, self._count))
         try:
             await asyncio.wait({upward, downward}, return_when=asyncio.FIRST_COMPLETED)
@@ -123,24 +125,43 @@ class Relay:
             downward.cancel()
             up_writer.close()
 
-    def _count(self, size: int) -> None:
+    def _count(self, data: bytes) -> None:
         with self._lock:
-            self.downstream_bytes += size
+            self.downstream_bytes += len(data)
+
+    def requests_for(self, key_suffix: str) -> list[str]:
+        """Methods of the S3 requests whose target ends with ``key_suffix`` (query ignored)."""
+        return [method for method, target in self.requests if target.split("?")[0].endswith(key_suffix)]
+
+
+class _RequestLog:
+    """Reads request heads off the proxy-to-S3 byte stream (GET and HEAD carry no body)."""
+
+    def __init__(self, into: list[tuple[str, str]]) -> None:
+        self._into = into
+        self._buffer = b""
+
+    def feed(self, data: bytes) -> None:
+        self._buffer += data
+        while b"\r\n\r\n" in self._buffer:
+            head, self._buffer = self._buffer.split(b"\r\n\r\n", 1)
+            method, target, _ = head.split(b"\r\n", 1)[0].decode("latin-1").split(" ", 2)
+            self._into.append((method, target))
 
 
 async def _pipe(
     reader: asyncio.StreamReader,
     writer: asyncio.StreamWriter,
     limit: int | None,
-    count: Callable[[int], None] | None,
+    observe: Callable[[bytes], None] | None,
 ) -> None:
     sent = 0
     while True:
         data = await reader.read(65536)
         if not data:
             return
-        if count:
-            count(len(data))
+        if observe:
+            observe(data)
         if limit is not None and sent + len(data) >= limit:
             writer.write(data[: limit - sent])
             await writer.drain()

@@ -1,0 +1,121 @@
+"""Build the responses: 200, 206 (single and multipart), 304, and the 416 error (RFC 9110 §15)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Mapping, Sequence
+from dataclasses import dataclass
+
+from starlette.responses import Response
+
+from service.errors import ProxyError, RangeNotSatisfiable, StreamBroken
+from service.http import disposition, multipart
+from service.http.ranges import ByteRange, content_range, s3_range, unsatisfied_range
+from service.representation import representation_headers
+from service.s3 import GetResult, ObjectBody, ObjectMeta, ObjectStore
+from service.settings import Settings
+from service.streaming import ObjectStreamResponse
+
+_NOT_MODIFIED_HEADERS = ("etag", "last-modified", "cache-control", "expires", "vary", "content-location")
+"""What a 304 repeats from the 200 it stands for (RFC 9110 §15.4.5), plus Last-Modified."""
+
+
+@dataclass(frozen=True)
+class View:
+    """How an object is presented to this request.
+
+    Attributes:
+        key: the S3 key.
+        settings: the proxy's settings.
+        download: None to serve inline as stored; otherwise ``?download`` was given: an
+            empty string names the download after the key's base name, anything else is
+            the file name to use (RFC 6266 ``attachment``).
+    """
+
+    key: str
+    settings: Settings
+    download: str | None = None
+
+    def headers(self, meta: ObjectMeta) -> dict[str, str]:
+        """Representation headers for ``meta``, without ``Content-Length``."""
+        headers = representation_headers(meta, self.key, self.settings.default_cache_control)
+        if self.download is not None:
+            name = self.download or disposition.key_basename(self.key)
+            headers["content-disposition"] = disposition.attachment(name)
+        return headers
+
+
+def head(meta: ObjectMeta, view: View) -> Response:
+    """200 to ``HEAD``: the headers a ``GET`` would send, no body."""
+    headers = view.headers(meta)
+    headers["content-length"] = str(meta.size)
+    return Response(status_code=200, headers=headers)
+
+
+def whole(result: GetResult, view: View) -> Response:
+    """200 with the whole object streamed from an open ``GetObject`` answer."""
+    headers = view.headers(result.meta)
+    headers["content-length"] = str(result.meta.size)
+    return ObjectStreamResponse(_read(result.body, view.settings.chunk_size), 200, headers)
+
+
+def partial(result: GetResult, byte_range: ByteRange, view: View) -> Response:
+    """206 with one byte range (RFC 9110 §15.3.7.1) from an open ranged ``GetObject`` answer."""
+    headers = view.headers(result.meta)
+    headers["content-range"] = content_range(byte_range.first, byte_range.last, result.meta.size)
+    headers["content-length"] = str(byte_range.length)
+    return ObjectStreamResponse(_read(result.body, view.settings.chunk_size), 206, headers)
+
+
+def byteranges(
+    store: ObjectStore, meta: ObjectMeta, ranges: Sequence[ByteRange], view: View, pin: Mapping[str, str]
+) -> Response:
+    """206 ``multipart/byteranges`` (RFC 9110 §14.6), one ranged ``GetObject`` per part, streamed in order.
+
+    Each part is fetched only when the previous one is sent, pinned by ``pin`` (S3's
+    ``IfMatch``) to the version ``meta`` describes. A part that fails once the body has
+    started aborts the connection.
+    """
+    headers = view.headers(meta)
+    part_type = headers.pop("content-type")
+    layout = multipart.Layout.new(part_type, meta.size, ranges)
+    headers["content-type"] = layout.content_type
+    headers["content-length"] = str(layout.content_length)
+    chunks = _parts(store, view, layout, pin)
+    return ObjectStreamResponse(chunks, 206, headers)
+
+
+def not_modified(meta: ObjectMeta, view: View) -> Response:
+    """304 with the validators and caching headers of the 200 it stands for, no body."""
+    full = view.headers(meta)
+    headers = {name: full[name] for name in _NOT_MODIFIED_HEADERS if name in full}
+    return Response(status_code=304, headers=headers)
+
+
+def unsatisfiable(meta: ObjectMeta) -> RangeNotSatisfiable:
+    """The 416 error for ``meta``, with ``Content-Range: bytes */size`` (RFC 9110 §15.5.17)."""
+    return RangeNotSatisfiable(
+        "the requested range is not satisfiable", {"content-range": unsatisfied_range(meta.size)}
+    )
+
+
+async def _read(body: ObjectBody, chunk_size: int) -> AsyncGenerator[bytes, None]:
+    """Yield ``body`` in chunks of at most ``chunk_size`` bytes; always close it."""
+    try:
+        async for chunk in body.chunks(chunk_size):
+            yield chunk
+    finally:
+        body.close()
+
+
+async def _parts(
+    store: ObjectStore, view: View, layout: multipart.Layout, pin: Mapping[str, str]
+) -> AsyncGenerator[bytes, None]:
+    for byte_range, part_header in layout.parts():
+        yield part_header
+        try:
+            result = await store.get(view.key, Range=s3_range(byte_range.first, byte_range.last), **pin)
+        except ProxyError as exc:
+            raise StreamBroken(f"a part of a multipart answer failed: {exc.reason}") from exc
+        async for chunk in _read(result.body, view.settings.chunk_size):
+            yield chunk
+    yield layout.closing

@@ -10,7 +10,6 @@ from typing import Literal, TypeVar
 PREFIX = "S3_PROXY_"
 
 InvokeMode = Literal["RESPONSE_STREAM", "BUFFERED"]
-OversizeAction = Literal["413", "redirect"]
 
 T = TypeVar("T")
 
@@ -48,7 +47,6 @@ class Settings:
     cors_max_age: int = 600
     lambda_invoke_mode: InvokeMode = "RESPONSE_STREAM"
     lambda_deadline_margin: float = 1.0
-    lambda_buffered_oversize: OversizeAction = "413"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -79,7 +77,6 @@ class Settings:
             cors_max_age=env.get("CORS_MAX_AGE", _non_negative_int, cls.cors_max_age),
             lambda_invoke_mode=env.get("LAMBDA_INVOKE_MODE", _invoke_mode, "RESPONSE_STREAM"),
             lambda_deadline_margin=env.get("LAMBDA_DEADLINE_MARGIN", _non_negative_float, cls.lambda_deadline_margin),
-            lambda_buffered_oversize=env.get("LAMBDA_BUFFERED_OVERSIZE", _oversize_action, "413"),
         )
 
 
@@ -192,11 +189,3 @@ def _invoke_mode(raw: str) -> InvokeMode:
     if upper == "BUFFERED":
         return "BUFFERED"
     raise ValueError("expected RESPONSE_STREAM or BUFFERED")
-
-
-def _oversize_action(raw: str) -> OversizeAction:
-    if raw == "413":
-        return "413"
-    if raw.lower() == "redirect":
-        return "redirect"
-    raise ValueError("expected 413 or redirect")

@@ -47,7 +47,9 @@ def pdf_bytes(samples: dict[str, Sample]) -> bytes:
 
 def parse_xref(data: bytes) -> tuple[dict[int, int], int]:
     """Object number -> byte offset from the classic xref table, and the trailer's /Size."""
-    start = int(re.search(rb"startxref\n(\d+)\n%%EOF\n$", data).group(1))  # type: ignore[union-attr]
+    tail = re.search(rb"startxref\n(\d+)\n%%EOF\n$", data)
+    assert tail is not None, "the file must end with startxref and %%EOF"
+    start = int(tail.group(1))
     header = re.compile(rb"xref\n0 (\d+)\n").match(data, start)
     assert header is not None, "startxref does not point at an xref table"
     count, table = int(header.group(1)), header.end()

@@ -94,8 +94,8 @@ async def read_data(stream: H11Stream) -> tuple[bytes | None, list[tuple[bytes, 
 async def relay_response(stream: H11Stream, intake: Intake, channel: OutcomeChannel) -> int:
     """Read the whole response POST body and put the client's outcomes into ``channel``.
 
-    Returns the HTTP status for the runtime: 202, or 413 when the response was cut for size
-    (the caller then closes the connection).  Raises :class:`Truncated` when the body broke off.
+    Returns the HTTP status for the runtime: 202, or 413 when the response was cut for size.
+    Raises :class:`Truncated` when the body broke off.
     """
     if intake.streaming and intake.url_mode == "RESPONSE_STREAM":
         return await _relay_stream(stream, intake, channel)
@@ -113,9 +113,20 @@ async def _relay_stream(stream: H11Stream, intake: Intake, channel: OutcomeChann
         try:
             await meter.admit(len(data))
         except ResponseTooLarge as exc:
-            await channel.fail(InvocationFailure("Function.ResponseSizeTooLarge", str(exc)))
-            return 413
+            return await _cut_for_size(stream, channel, exc)
         await _forward(channel, decoder, data)
+
+
+async def _cut_for_size(stream: H11Stream, channel: OutcomeChannel, error: ResponseTooLarge) -> int:
+    """Fail the invocation, then read and drop the rest of the body before answering 413.
+
+    Answering while the runtime still writes would reset its connection and crash a client
+    that does not expect it (AWS's Node.js client dies on the unhandled ECONNRESET).
+    """
+    await channel.fail(InvocationFailure("Function.ResponseSizeTooLarge", str(error)))
+    while (await read_data(stream))[0] is not None:
+        pass
+    return 413
 
 
 async def _forward(channel: OutcomeChannel, decoder: PreludeDecoder | RawStart, data: bytes) -> None:
@@ -181,8 +192,7 @@ async def _relay_buffered(stream: H11Stream, intake: Intake, channel: OutcomeCha
         try:
             await meter.admit(len(data))
         except ResponseTooLarge as exc:
-            await channel.fail(InvocationFailure("Function.ResponseSizeTooLarge", str(exc)))
-            return 413
+            return await _cut_for_size(stream, channel, exc)
         parts.append(data)
     failure = failure_from_trailers(trailers)
     if failure is not None:

@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from service.demo import pseudorandom
 from service.demo.banner import base_url, format_banner, format_size, object_url
 from service.demo.listen import ListenError, open_listener
 from service.demo.samples import MIB, TEXT_KEY, demo_samples, sample_manifest
@@ -127,6 +128,12 @@ def test_demo_serves_every_sample_then_stops_cleanly_on_sigint(tmp_path: Path) -
                 assert int(response.headers["content-length"]) == info.size
                 assert hashlib.sha256(response.content).hexdigest() == info.sha256
             assert client.get(f"{base}/_s3proxy/health").status_code == 200
+            # The banner suggests `curl -r`: a range across a block boundary of the binary.
+            first, last = MIB - 500, MIB + 499
+            partial = client.get(object_url(base, manifest[-1].key), headers={"Range": f"bytes={first}-{last}"})
+            assert partial.status_code == 206
+            assert partial.headers["content-range"] == f"bytes {first}-{last}/{SMALL_BINARY}"
+            assert partial.content == pseudorandom.byte_range(first, last - first + 1)
         assert running.stop(signal.SIGINT) == 0
         assert "Traceback" not in running.stderr()
 

@@ -23,11 +23,16 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# Debian packages the browser tests need (headless Chromium); installed only when missing.
+# Debian packages the tests need, installed only when missing: headless Chromium for the
+# browser checks, poppler-utils (pdftoppm) to render the demo PDF, and a C/C++ toolchain with
+# cmake, which `npm ci` uses to build the native part of AWS's Node.js runtime client.
+SYSTEM_PACKAGES := chromium poppler-utils cmake g++ make
+SYSTEM_COMMANDS := chromium pdftoppm cmake g++ make
 install-system:
-	@command -v chromium >/dev/null 2>&1 || { \
-		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-		else echo "Chromium is missing: run 'sudo apt-get install chromium'" >&2; exit 1; fi; }
+	@missing=""; for c in $(SYSTEM_COMMANDS); do command -v $$c >/dev/null 2>&1 || missing="$$missing $$c"; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
+		else echo "missing:$$missing; run: sudo apt-get install $(SYSTEM_PACKAGES)" >&2; exit 1; fi; fi
 
 install-demo: $(VENV)/.demo-installed
 install-dev: $(VENV)/.dev-installed

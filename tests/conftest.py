@@ -13,7 +13,7 @@ import pytest
 from service.settings import Settings
 from tests.support.backends import CREDENTIALS, Backend, moto_backend, s3rver_backend
 from tests.support.relay import Relay, relay_to
-from tests.support.servers import serve_proxy
+from tests.support.servers import serve_function_url, serve_proxy
 
 os.environ.update(CREDENTIALS)
 for _variable in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
@@ -79,3 +79,31 @@ def start_proxy(bucket: str, relay: Relay) -> Iterator[ProxyFactory]:
 def proxy(start_proxy: ProxyFactory) -> str:
     """The proxy with default settings."""
     return start_proxy()
+
+
+TRANSPORTS = {"uvicorn": serve_proxy, "function-url": serve_function_url}
+
+
+@pytest.fixture(params=list(TRANSPORTS))
+def transport(request: pytest.FixtureRequest) -> str:
+    """The door the HTTP tests go through: uvicorn, or the Lambda runtime behind a Function URL."""
+    return str(request.param)
+
+
+@pytest.fixture
+def start_target(bucket: str, relay: Relay, transport: str) -> Iterator[ProxyFactory]:
+    """Like ``start_proxy``, through each transport in turn, so the Lambda path cannot drift."""
+    with ExitStack() as stack:
+
+        def start(**overrides: object) -> str:
+            fields: dict[str, object] = {"bucket": bucket, "endpoint_url": relay.url, "region": "us-east-1"}
+            fields.update(overrides)
+            return stack.enter_context(TRANSPORTS[transport](Settings(**fields)))  # type: ignore[arg-type]
+
+        yield start
+
+
+@pytest.fixture
+def target(start_target: ProxyFactory) -> str:
+    """The proxy with default settings, through each transport in turn."""
+    return start_target()

@@ -1,7 +1,10 @@
-"""Run the proxy under a real uvicorn on loopback, in a thread of the test process."""
+"""Run the proxy on loopback through either door: a real uvicorn, or the Lambda runtime behind
+the local Function URL emulator."""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import threading
 import time
 from collections.abc import Iterator
@@ -10,6 +13,8 @@ from contextlib import contextmanager
 import uvicorn
 
 from service.app import create_app
+from service.function_url.config import EmulatorConfig
+from service.function_url.emulator import FunctionUrlEmulator
 from service.settings import Settings
 
 
@@ -33,3 +38,50 @@ def serve_proxy(settings: Settings, timeout: float = 15.0) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=timeout)
+
+
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """``settings`` as the ``S3_PROXY_*`` variables that :meth:`Settings.from_env` reads back."""
+    environment: dict[str, str] = {}
+    for field in dataclasses.fields(settings):
+        value = getattr(settings, field.name)
+        if field.name == "region" or value is None:
+            continue
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, tuple):
+            text = ",".join(value)
+        else:
+            text = str(value)
+        environment[f"S3_PROXY_{field.name.upper()}"] = text
+    if settings.region:
+        environment["AWS_REGION"] = settings.region
+    return environment
+
+
+@contextmanager
+def serve_function_url(settings: Settings, timeout: float = 60.0) -> Iterator[str]:
+    """Serve the app through our Lambda runtime behind the local Function URL emulator; yield its URL.
+
+    The runtime is a child process (``python -m service lambda``) configured by environment
+    variables, as on Lambda; platform limits are off so tests run at loopback speed.
+    """
+    assert Settings.from_env(settings_environment(settings)) == settings
+    config = EmulatorConfig(
+        port=0,
+        timeout=timeout,
+        limits=None,
+        extra_env=tuple(settings_environment(settings).items()),
+    )
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    emulator = FunctionUrlEmulator(config)
+    asyncio.run_coroutine_threadsafe(emulator.start(), loop).result(timeout=timeout)
+    try:
+        yield emulator.url
+    finally:
+        asyncio.run_coroutine_threadsafe(emulator.close(), loop).result(timeout=timeout)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=timeout)
+        loop.close()

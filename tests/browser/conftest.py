@@ -32,9 +32,13 @@ SEEDED_KEYS = ("docs/handbook.pdf", "media/tone.wav")
 VIEWPORT = ViewportSize(width=900, height=620)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium() -> Iterator[Browser]:
-    """One headless Chromium for the whole run."""
+    """One headless Chromium for this package's tests.
+
+    Not for the session: while Playwright's sync API is running it leaves its asyncio loop
+    marked as running in this thread, and the anyio tests elsewhere could not start theirs.
+    """
     with launch_chromium() as browser:
         yield browser
 
@@ -53,7 +57,7 @@ def page(chromium: Browser, proxy_run: ProxyRun) -> Iterator[Page]:
         context.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def static_origin() -> Iterator[str]:
     """Origin of the static site: ``/pages`` (the test pages) and ``/pdfjs`` (npm ``pdfjs-dist``)."""
     if not (PDFJS / "legacy" / "build" / "pdf.mjs").exists():
@@ -62,7 +66,7 @@ def static_origin() -> Iterator[str]:
         yield origin
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def samples() -> dict[str, Sample]:
     """The demo's PDF and WAV by key, built once (building the PDF takes about a second)."""
     built = {sample.key: sample for sample in demo_samples(binary_size=0) if sample.key in SEEDED_KEYS}

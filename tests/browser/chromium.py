@@ -13,11 +13,11 @@ from playwright.sync_api import Browser, Page, Request, Response, sync_playwrigh
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 EXECUTABLE = Path("/usr/bin/chromium")
-"""Debian's build; Playwright's own browser download cannot reach its CDN from here."""
+"""Debian's build: Playwright's bundled browsers would need a download from Playwright's CDN."""
 
 FLAGS = (
     "--headless",
-    "--no-sandbox",  # the tests run as root in a container, where the setuid sandbox cannot start
+    "--no-sandbox",  # Chromium's sandbox refuses root and needs namespaces CI containers lack
     "--disable-gpu",
     "--disable-quic",
     "--no-first-run",

@@ -1,6 +1,6 @@
 """Fixtures for the browser tests: Chromium, a static site on its own origin, and the proxy.
 
-The demo's PDF and WAV are built and uploaded once per module and S3 implementation;
+The demo's PDF and WAV are built once and uploaded once per module and S3 implementation;
 each test gets its own proxy and relay, so the relay's byte count belongs to that test.
 """
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -81,7 +82,7 @@ async def endpoint(request: Request) -> Response:
     )
     wanted = ObjectRequest(
         method=request.method,
-        conditions=Preconditions.from_headers(request.headers),
+        conditions=Preconditions.from_headers(_joined(request.headers, _CONDITIONAL)),
         range_header=request.headers.get("range") if request.method == "GET" else None,
         view=view,
     )
@@ -90,6 +91,14 @@ async def endpoint(request: Request) -> Response:
     if _one_request_suffices(wanted):
         return await _get_at_once(store, wanted)
     return await _get_after_head(store, wanted, retries=1)
+
+
+_CONDITIONAL = ("if-match", "if-none-match", "if-modified-since", "if-unmodified-since", "if-range", "range")
+
+
+def _joined(headers: Headers, names: tuple[str, ...]) -> dict[str, str]:
+    """Fields sent on several lines, joined with ", " as one list (RFC 9110 §5.3)."""
+    return {name: ", ".join(headers.getlist(name)) for name in names if name in headers}
 
 
 async def _head(store: ObjectStore, wanted: ObjectRequest) -> Response:

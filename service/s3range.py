@@ -22,7 +22,7 @@ def single_range_spec(value: str) -> str | None:
     positions over :data:`MAX_DIGITS` digits. Linear in ``len(value)``.
     """
     unit, equals, ranges = value.partition("=")
-    if not equals or unit.strip(" \t").lower() != "bytes":
+    if not equals or unit.lower() != "bytes":
         return None
     elements = [element.strip(" \t") for element in ranges.split(",")]
     specs = [element for element in elements if element]

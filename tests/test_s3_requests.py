@@ -30,6 +30,7 @@ def obj(s3: object, bucket: str) -> dict[str, str]:
         pytest.param({"range": "bytes=0-1,10-11"}, 206, ["HEAD", "GET", "GET"], id="two-ranges"),
         pytest.param({"if-match": "ETAG"}, 200, ["GET"], id="if-match-delegated"),
         pytest.param({"if-match": '"nope"'}, 412, ["GET"], id="if-match-fails-at-s3"),
+        pytest.param({"if-match": ['"nope"', "ETAG"]}, 200, ["GET"], id="if-match-on-two-lines"),
         pytest.param({"range": "bytes=0-9", "if-range": "ETAG"}, 206, ["GET"], id="if-range-etag"),
         pytest.param({"range": "bytes=0-9", "if-range": '"old"'}, 200, ["GET", "GET"], id="if-range-stale"),
         pytest.param({"if-none-match": "ETAG"}, 304, ["HEAD"], id="revalidation-304"),
@@ -38,7 +39,7 @@ def obj(s3: object, bucket: str) -> dict[str, str]:
     ],
 )
 def test_s3_requests_per_answer(
-    headers: dict[str, str],
+    headers: dict[str, str | list[str]],
     status: int,
     s3_requests: list[str] | dict[str, list[str]],
     backend: Backend,
@@ -46,7 +47,11 @@ def test_s3_requests_per_answer(
     proxy: str,
     relay: Relay,
 ) -> None:
-    sent = {name: value.replace("ETAG", obj["etag"]) for name, value in headers.items()}
+    sent = [
+        (name, value.replace("ETAG", obj["etag"]))
+        for name, values in headers.items()
+        for value in ([values] if isinstance(values, str) else values)
+    ]
     response = httpx.get(f"{proxy}/obj.bin", headers=sent)
     assert response.status_code == status
     expected = s3_requests[backend.name] if isinstance(s3_requests, dict) else s3_requests
@@ -72,6 +77,7 @@ def test_only_the_range_leaves_s3(s3: object, bucket: str, proxy: str, relay: Re
         pytest.param("bytes=5-3", None, id="inverted"),
         pytest.param("bytes=-0", None, id="empty-suffix"),
         pytest.param("items=0-1", None, id="other-unit"),
+        pytest.param("bytes =0-1", None, id="space-before-equals"),
         pytest.param("bytes=a-b", None, id="not-digits"),
         pytest.param("bytes=-", None, id="no-positions"),
         pytest.param("bytes=" + "9" * 40 + "-", None, id="huge"),

@@ -1,0 +1,226 @@
+"""Build the Lambda zip layout: the ``service`` package, its dependencies and the launcher.
+
+The layout is what ``LAMBDA_TASK_ROOT`` (``/var/task``) holds at run time::
+
+    bootstrap           the launcher (lambda/bootstrap), mode 0755
+    service/            this project
+    <dependencies>/     starlette, aioboto3, uvicorn, h11, ... as wheels for the target
+
+Dependencies are installed with pip's cross-platform options (``--platform``,
+``--python-version``, ``--implementation cp``, ``--only-binary=:all:``), as the Lambda
+guide "Working with .zip file archives for Python Lambda functions" (python-package.html)
+describes, so the build needs no Docker and no compiler: a dependency without a wheel for
+the target fails the build instead of compiling for the wrong platform.
+
+``sam build`` runs this through deploy/Makefile; the zip-layout test runs it for the local
+interpreter.  Usage::
+
+    python deploy/package.py --target DIR --arch aarch64 --python-version 3.13 [--glibc 2.34]
+
+Exit status: 0 on success, 1 if pip or a file operation fails, 2 on bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+"""The source checkout this script belongs to."""
+
+ARCHITECTURES = ("aarch64", "x86_64")
+"""Machine names as in manylinux platform tags; Lambda calls them arm64 and x86_64."""
+
+LAMBDA_GLIBC = "2.34"
+"""glibc of Amazon Linux 2023, the OS of the python3.12/3.13 and provided.al2023 runtimes."""
+
+OLDEST_MANYLINUX_GLIBC = 17
+"""manylinux2014 is glibc 2.17 (PEP 599); older manylinux tags are not built for cp313."""
+
+SOURCE_FILES = ("pyproject.toml", "README.md")
+"""Files besides service/ that building our wheel reads."""
+
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+
+class PackageError(Exception):
+    """A build step failed; the message is one readable line."""
+
+
+def manylinux_platforms(arch: str, glibc: str) -> list[str]:
+    """Return every manylinux platform tag a system with ``glibc`` (``"2.34"``) runs, newest first.
+
+    pip's ``--platform`` matches tags exactly (it only widens the legacy manylinux2014 alias),
+    so a wheel tagged only ``manylinux_2_28_aarch64`` needs that tag listed (PEP 600).
+
+    Raises:
+        ValueError: ``arch`` is not one of :data:`ARCHITECTURES` or ``glibc`` is not 2.N, N >= 17.
+    """
+    if arch not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {arch!r}; expected one of {', '.join(ARCHITECTURES)}")
+    match = re.fullmatch(r"2\.(\d+)", glibc)
+    if match is None or int(match.group(1)) < OLDEST_MANYLINUX_GLIBC:
+        raise ValueError(f"glibc version must look like 2.N with N >= {OLDEST_MANYLINUX_GLIBC}, got {glibc!r}")
+    newest = int(match.group(1))
+    tags = [f"manylinux_2_{minor}_{arch}" for minor in range(newest, OLDEST_MANYLINUX_GLIBC - 1, -1)]
+    return [*tags, f"manylinux2014_{arch}"]
+
+
+def build_wheel(source: Path, workdir: Path) -> Path:
+    """Build this project's wheel from a copy of ``source`` (the wheel is pure Python).
+
+    Copying first keeps setuptools' ``build/`` and ``*.egg-info`` out of the checkout.
+
+    Raises:
+        PackageError: a source file is missing or pip fails.
+    """
+    tree = workdir / "src"
+    tree.mkdir()
+    for name in SOURCE_FILES:
+        if not (source / name).is_file():
+            raise PackageError(f"{source / name} is missing; --source must be the project checkout")
+        shutil.copy2(source / name, tree / name)
+    shutil.copytree(source / "service", tree / "service", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    wheels = workdir / "dist"
+    _pip("wheel", "--no-deps", "--wheel-dir", str(wheels), str(tree))
+    found = sorted(wheels.glob("*.whl"))
+    if len(found) != 1:
+        raise PackageError(f"expected one wheel in {wheels}, found {len(found)}")
+    return found[0]
+
+
+def install_for_target(wheel: Path, staging: Path, platforms: Sequence[str], python_version: str) -> None:
+    """Install ``wheel`` and its dependencies into ``staging`` as wheels built for the target.
+
+    ``--no-compile`` because byte code made by this interpreter would not match the
+    target's Python version; the console-script directory ``bin/`` is dropped because its
+    shebangs name this machine's interpreter (Lambda starts the launcher instead).
+
+    Raises:
+        PackageError: pip fails, e.g. a dependency has no wheel for the target.
+    """
+    platform_options = [option for tag in platforms for option in ("--platform", tag)]
+    _pip(
+        "install",
+        "--target",
+        str(staging),
+        "--only-binary=:all:",
+        "--implementation",
+        "cp",
+        "--python-version",
+        python_version,
+        *platform_options,
+        "--no-compile",
+        str(wheel),
+    )
+    shutil.rmtree(staging / "bin", ignore_errors=True)
+
+
+def add_launcher(source: Path, staging: Path) -> None:
+    """Copy ``lambda/bootstrap`` to the package root, executable by everyone.
+
+    Lambda runs the function as an unprivileged user, so the launcher needs mode 0755
+    (runtimes-custom.html: a non-executable bootstrap fails with Runtime.InvalidEntrypoint).
+
+    Raises:
+        PackageError: the launcher is missing.
+    """
+    launcher = source / "lambda" / "bootstrap"
+    if not launcher.is_file():
+        raise PackageError(f"{launcher} is missing")
+    target = staging / "bootstrap"
+    shutil.copyfile(launcher, target)
+    target.chmod(stat.S_IRWXU | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH)
+
+
+def publish(staging: Path, target: Path, *, clean: bool) -> None:
+    """Move the finished layout from ``staging`` into ``target``.
+
+    Raises:
+        PackageError: ``target`` has files and ``clean`` is false.
+    """
+    target.mkdir(parents=True, exist_ok=True)
+    leftovers = sorted(target.iterdir())
+    if leftovers and not clean:
+        raise PackageError(f"{target} is not empty; pass --clean to replace its contents")
+    for path in leftovers:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    for path in sorted(staging.iterdir()):
+        shutil.move(str(path), target / path.name)
+
+
+def build(source: Path, target: Path, platforms: Sequence[str], python_version: str, *, clean: bool) -> None:
+    """Build the complete layout for ``platforms``/``python_version`` into ``target``.
+
+    Raises:
+        PackageError: any step fails.
+    """
+    with tempfile.TemporaryDirectory(prefix="s3-stream-proxy-package-") as scratch:
+        workdir = Path(scratch)
+        staging = workdir / "staging"
+        wheel = build_wheel(source, workdir)
+        install_for_target(wheel, staging, platforms, python_version)
+        add_launcher(source, staging)
+        publish(staging, target, clean=clean)
+
+
+def _pip(*arguments: str) -> None:
+    command = [sys.executable, "-m", "pip", *arguments, "--quiet", "--disable-pip-version-check"]
+    result = subprocess.run(command, check=False)
+    if result.returncode != 0:
+        raise PackageError(f"pip {arguments[0]} failed with exit status {result.returncode} (output above)")
+
+
+def _python_version(text: str) -> str:
+    if re.fullmatch(r"3\.\d{1,2}", text) is None:
+        raise argparse.ArgumentTypeError(f"expected a Python version like 3.13, got {text!r}")
+    return text
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="package.py", description="Build the s3-stream-proxy Lambda zip layout into a directory."
+    )
+    parser.add_argument("--target", type=Path, required=True, help="output directory (sam build: $ARTIFACTS_DIR)")
+    parser.add_argument("--arch", choices=ARCHITECTURES, required=True, help="target machine")
+    parser.add_argument("--python-version", type=_python_version, required=True, help="target Python, e.g. 3.13")
+    parser.add_argument(
+        "--glibc", default=LAMBDA_GLIBC, help="target glibc, e.g. 2.34 (default: %(default)s, Amazon Linux 2023)"
+    )
+    parser.add_argument("--source", type=Path, default=ROOT, help="project checkout (default: %(default)s)")
+    parser.add_argument("--clean", action="store_true", help="replace whatever --target already holds")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status (see the module docstring)."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        platforms = manylinux_platforms(args.arch, args.glibc)
+    except ValueError as exc:
+        parser.error(str(exc))
+    try:
+        build(args.source.resolve(), args.target.resolve(), platforms, args.python_version, clean=args.clean)
+    except (PackageError, OSError) as exc:
+        print(f"package.py: error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    print(f"package.py: built {args.target} for cp{args.python_version.replace('.', '')} {args.arch}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    os.umask(0o022)  # files in the zip must be readable by Lambda's unprivileged user
+    sys.exit(main())

@@ -56,6 +56,19 @@ def _parser() -> argparse.ArgumentParser:
     _configure_function_url(function_url)
     demo = commands.add_parser("demo", help="run the proxy on an embedded S3 with sample files")
     _add_listen_arguments(demo, default_host="127.0.0.1")
+    demo.add_argument(
+        "--function-url",
+        action="store_true",
+        help="serve through the Lambda path instead of uvicorn: the local Function URL emulator "
+        "with the Lambda runtime as its child process",
+    )
+    demo.add_argument(
+        "--limits",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="with --function-url, emulate Lambda's limits: each response 6 MiB at full speed, "
+        "then 2 MiB/s, cut off after 200 MiB (default: on)",
+    )
     demo.set_defaults(run=_demo)
     return parser
 
@@ -111,6 +124,13 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from service.demo.lambda_path import LambdaPath
     from service.demo.run import run_demo
 
-    return run_demo(args.host, args.port)
+    if not args.function_url:
+        if args.limits is not None:
+            print(f"{PROG} demo: error: --limits and --no-limits apply only with --function-url", file=sys.stderr)
+            return EXIT_CONFIG
+        return run_demo(args.host, args.port)
+    lambda_path = LambdaPath(limits=None) if args.limits is False else LambdaPath()
+    return run_demo(args.host, args.port, lambda_path=lambda_path)

@@ -1,4 +1,5 @@
-"""``run_demo`` end to end in a real subprocess, plus its banner and listening socket."""
+"""``run_demo`` end to end in a real subprocess, under uvicorn and through the Lambda path, plus its
+banner and listening socket."""
 
 from __future__ import annotations
 
@@ -19,9 +20,10 @@ import httpx
 import pytest
 
 from service.demo import pseudorandom
-from service.demo.banner import base_url, format_banner, format_size, object_url
+from service.demo.banner import base_url, format_banner, format_lambda_banner, format_size, object_url
 from service.demo.listen import ListenError, open_listener
 from service.demo.samples import MIB, TEXT_KEY, demo_samples, sample_manifest
+from service.function_url.config import PlatformLimits
 
 REPO = Path(__file__).resolve().parents[1]
 SMALL_BINARY = 2 * MIB + 1
@@ -31,13 +33,17 @@ STOP_DEADLINE = 20.0
 
 
 class Demo:
-    """``run_demo`` running in a child Python process; stdout is read line by line."""
+    """``run_demo`` running in a child Python process; stdout is read line by line.
 
-    def __init__(self, port: int, binary_size: int, stderr_path: Path) -> None:
+    ``lambda_path`` is the Python expression passed as ``run_demo``'s ``lambda_path``.
+    """
+
+    def __init__(self, port: int, binary_size: int, stderr_path: Path, lambda_path: str) -> None:
         code = (
             "import sys\n"
+            "from service.demo.lambda_path import LambdaPath\n"
             "from service.demo.run import run_demo\n"
-            f"sys.exit(run_demo('127.0.0.1', {port}, binary_size={binary_size}))\n"
+            f"sys.exit(run_demo('127.0.0.1', {port}, binary_size={binary_size}, lambda_path={lambda_path}))\n"
         )
         self.stderr_path = stderr_path
         self._stderr = stderr_path.open("wb")
@@ -97,8 +103,8 @@ class Demo:
 
 
 @contextmanager
-def demo(tmp_path: Path, port: int = 0, binary_size: int = SMALL_BINARY) -> Iterator[Demo]:
-    running = Demo(port, binary_size, tmp_path / "stderr.txt")
+def demo(tmp_path: Path, port: int = 0, binary_size: int = SMALL_BINARY, lambda_path: str = "None") -> Iterator[Demo]:
+    running = Demo(port, binary_size, tmp_path / "stderr.txt", lambda_path)
     try:
         yield running
     finally:
@@ -136,6 +142,63 @@ def test_demo_serves_every_sample_then_stops_cleanly_on_sigint(tmp_path: Path) -
             assert partial.content == pseudorandom.byte_range(first, last - first + 1)
         assert running.stop(signal.SIGINT) == 0
         assert "Traceback" not in running.stderr()
+
+
+def child_processes(pid: int) -> dict[int, str]:
+    """Processes whose parent is ``pid``, from /proc: process id -> command line (words joined by spaces)."""
+    children = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+            command = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue  # the process ended while we looked
+        # After the command name, which is in parentheses and may hold spaces: state, then parent id.
+        if int(text[text.rindex(")") + 2 :].split()[1]) == pid:
+            children[int(stat.parent.name)] = command.replace(b"\0", b" ").decode(errors="replace").strip()
+    return children
+
+
+def test_function_url_serves_through_the_lambda_runtime_then_stops_it_on_sigint(tmp_path: Path) -> None:
+    samples = {sample.key: sample for sample in demo_samples(SMALL_BINARY)}
+    with demo(tmp_path, lambda_path="LambdaPath(limits=None)") as running:
+        running.wait_for_line(READY_LINE)
+        assert any("through the Lambda path" in line for line in running.lines)
+        assert any(line.lstrip().startswith("curl -N ") for line in running.lines)
+        runtimes = child_processes(running.process.pid)
+        assert [command for command in runtimes.values() if command.endswith("-m service lambda")], runtimes
+        base = banner_base_url(running.lines)
+        with httpx.Client(trust_env=False, timeout=30) as client:
+            pdf = client.get(object_url(base, "docs/handbook.pdf"))
+            assert pdf.status_code == 200, pdf.text
+            assert pdf.headers["content-type"] == "application/pdf"
+            assert "x-amzn-requestid" in pdf.headers, "answered by the Function URL"
+            assert hashlib.sha256(pdf.content).hexdigest() == samples["docs/handbook.pdf"].sha256()
+            wav = samples["media/tone.wav"]
+            first, last = 44, 44 + 88_200 - 1  # the first second of audio, after the RIFF header
+            part = client.get(object_url(base, wav.key), headers={"Range": f"bytes={first}-{last}"})
+            assert part.status_code == 206, part.text
+            assert part.headers["content-range"] == f"bytes {first}-{last}/{wav.size}"
+            assert part.content == wav.open_stream().read()[first : last + 1]
+        assert running.stop(signal.SIGINT) == 0
+        assert "Traceback" not in running.stderr()
+    assert [pid for pid in runtimes if Path(f"/proc/{pid}").exists()] == [], "the runtime outlived the demo"
+
+
+def test_limits_without_function_url_is_a_usage_error() -> None:
+    finished = subprocess.run(
+        [sys.executable, "-m", "service", "demo", "--no-limits"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=STOP_DEADLINE,
+        check=False,
+    )
+    assert finished.returncode == 2
+    assert finished.stdout == ""
+    assert finished.stderr.strip() == (
+        "s3-stream-proxy demo: error: --limits and --no-limits apply only with --function-url"
+    )
 
 
 def test_demo_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
@@ -200,3 +263,18 @@ def test_banner_lists_each_sample_with_its_size() -> None:
     assert format_size(256 * MIB) == "256.0 MiB"
     assert format_size(1536) == "1.5 KiB"
     assert format_size(583) == "583 B"
+
+
+def test_lambda_banner_tells_the_path_and_its_limits() -> None:
+    samples = demo_samples(SMALL_BINARY)
+    base = "http://127.0.0.1:9100"
+    limited = format_lambda_banner(base, "demo-bucket", "http://127.0.0.1:5000", samples, PlatformLimits())
+    assert "first 6.0 MiB at full speed" in limited
+    assert "then 2.0 MiB/s" in limited
+    assert "--no-limits" in limited
+    lifted = format_lambda_banner(base, "demo-bucket", "http://127.0.0.1:5000", samples, None)
+    assert "limits are lifted" in lifted
+    for banner in (limited, lifted):
+        assert "Lambda path" in banner
+        assert f"curl -N -s {base}/docs/handbook.pdf | sha256sum" in banner
+        assert banner.rstrip().endswith("Ctrl-C to stop.")

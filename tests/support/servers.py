@@ -4,7 +4,6 @@ the local Function URL emulator."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import threading
 import time
 from collections.abc import Iterator
@@ -13,6 +12,7 @@ from contextlib import contextmanager
 import uvicorn
 
 from service.app import create_app
+from service.demo.settings_env import settings_environment
 from service.function_url.config import EmulatorConfig
 from service.function_url.emulator import FunctionUrlEmulator
 from service.settings import Settings
@@ -38,25 +38,6 @@ def serve_proxy(settings: Settings, timeout: float = 15.0) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=timeout)
-
-
-def settings_environment(settings: Settings) -> dict[str, str]:
-    """``settings`` as the ``S3_PROXY_*`` variables that :meth:`Settings.from_env` reads back."""
-    environment: dict[str, str] = {}
-    for field in dataclasses.fields(settings):
-        value = getattr(settings, field.name)
-        if field.name == "region" or value is None:
-            continue
-        if isinstance(value, bool):
-            text = "true" if value else "false"
-        elif isinstance(value, tuple):
-            text = ",".join(value)
-        else:
-            text = str(value)
-        environment[f"S3_PROXY_{field.name.upper()}"] = text
-    if settings.region:
-        environment["AWS_REGION"] = settings.region
-    return environment
 
 
 @contextmanager

@@ -1,0 +1,208 @@
+"""The Lambda zip layout runs on its own: built by deploy/package.py, served from its directory.
+
+The layout is built for this interpreter and machine (instead of cp313 on Amazon Linux),
+copied to a fresh directory, and served through the local Function URL emulator with the
+layout's own ``bootstrap`` as the runtime command.  Both processes run with cwd and
+PYTHONPATH set to that directory and ``python -S`` (no site-packages at all), so nothing
+can come from the checkout or the test's virtualenv.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import queue
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import httpx
+import pytest
+
+from tests.support.backends import CREDENTIALS, Backend, moto_backend
+
+ROOT = Path(__file__).resolve().parents[1]
+STARTUP_DEADLINE = 60.0
+SHUTDOWN_DEADLINE = 15.0
+OBJECT_KEY = "docs/report.bin"
+OBJECT = bytes(range(251)) * 2000  # about 490 KiB
+
+
+@pytest.fixture(scope="module")
+def task_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The layout built for the local interpreter, then moved away from its build directory."""
+    workdir = tmp_path_factory.mktemp("zip")
+    build = workdir / "build"
+    libc, libc_version = platform.libc_ver()
+    assert libc == "glibc", "manylinux wheels need glibc"
+    command = [
+        sys.executable,
+        str(ROOT / "deploy" / "package.py"),
+        "--target",
+        str(build),
+        "--arch",
+        platform.machine(),
+        "--python-version",
+        f"{sys.version_info.major}.{sys.version_info.minor}",
+        "--glibc",
+        ".".join(libc_version.split(".")[:2]),
+    ]
+    subprocess.run(command, check=True, timeout=600)
+    task = workdir / "task"
+    shutil.copytree(build, task, symlinks=True)
+    shutil.rmtree(build)
+    return task
+
+
+@pytest.fixture(scope="module")
+def isolated_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory whose ``python3`` is the base interpreter without any site-packages (-S)."""
+    directory = tmp_path_factory.mktemp("python")
+    base = getattr(sys, "_base_executable", sys.executable)
+    launcher = directory / "python3"
+    launcher.write_text(f'#!/bin/sh\nexec {base} -S "$@"\n')
+    launcher.chmod(0o755)
+    return directory
+
+
+@pytest.fixture(scope="module")
+def s3() -> Iterator[Backend]:
+    with moto_backend() as backend:
+        yield backend
+
+
+@pytest.fixture(scope="module")
+def bucket(s3: Backend) -> str:
+    name = f"zip-{uuid.uuid4().hex[:16]}"
+    client = boto3.client("s3", endpoint_url=s3.endpoint_url, region_name="us-east-1")
+    client.create_bucket(Bucket=name)
+    client.put_object(Bucket=name, Key=f"site/{OBJECT_KEY}", Body=OBJECT)
+    return name
+
+
+@pytest.fixture
+def environment(task_root: Path, isolated_python: Path, s3: Backend, bucket: str, tmp_path: Path) -> dict[str, str]:
+    """The whole environment of the processes under test; nothing is inherited."""
+    return {
+        "PATH": f"{isolated_python}:/usr/bin:/bin",
+        "PYTHONPATH": str(task_root),
+        "HOME": str(tmp_path),
+        **CREDENTIALS,
+        "S3_PROXY_BUCKET": bucket,
+        "S3_PROXY_KEY_PREFIX": "site/",
+        "S3_PROXY_ENDPOINT_URL": s3.endpoint_url,
+    }
+
+
+class _Lines:
+    """Collects a process's stderr lines on a thread so the pipe never fills up."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.seen: list[str] = []
+        self._queue: queue.Queue[str] = queue.Queue()
+        assert process.stderr is not None
+        self._thread = threading.Thread(target=self._pump, args=(process.stderr,), daemon=True)
+        self._thread.start()
+
+    def _pump(self, stream: object) -> None:
+        for line in stream:  # type: ignore[attr-defined]
+            self._queue.put(line)
+
+    def wait_for(self, pattern: str, deadline: float) -> re.Match[str]:
+        while (remaining := deadline - time.monotonic()) > 0:
+            try:
+                line = self._queue.get(timeout=remaining)
+            except queue.Empty:
+                break
+            self.seen.append(line)
+            match = re.search(pattern, line)
+            if match:
+                return match
+        pytest.fail(f"no line matching {pattern!r} in time; stderr so far:\n{''.join(self.seen)}")
+
+    def rest(self) -> str:
+        self._thread.join(timeout=SHUTDOWN_DEADLINE)
+        while not self._queue.empty():
+            self.seen.append(self._queue.get())
+        return "".join(self.seen)
+
+
+def test_zip_layout_serves_through_the_function_url_emulator(
+    task_root: Path, isolated_python: Path, environment: dict[str, str]
+) -> None:
+    command = [
+        str(isolated_python / "python3"),
+        "-m",
+        "service",
+        "function-url",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--timeout",
+        "30",
+        "--command",
+        str(task_root / "bootstrap"),
+    ]
+    process = subprocess.Popen(
+        command,
+        cwd=task_root,
+        env=environment,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines = _Lines(process)
+    try:
+        deadline = time.monotonic() + STARTUP_DEADLINE
+        url = lines.wait_for(r"listening on (http://127\.0\.0\.1:\d+)", deadline).group(1)
+        lines.wait_for(r"Runtime ready", deadline)
+        whole = httpx.get(f"{url}/{OBJECT_KEY}", timeout=30)
+        part = httpx.get(f"{url}/{OBJECT_KEY}", headers={"Range": "bytes=10-19"}, timeout=30)
+        missing = httpx.get(f"{url}/no/such/key", timeout=30)
+        process.send_signal(signal.SIGTERM)
+        returncode = process.wait(timeout=SHUTDOWN_DEADLINE)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    log = lines.rest()
+    assert whole.status_code == 200 and whole.content == OBJECT, log
+    assert part.status_code == 206 and part.content == OBJECT[10:20]
+    assert missing.status_code == 404
+    assert "Runtime started (pid" in log and str(task_root / "bootstrap") in log
+    assert returncode == 0, log
+    assert "Traceback" not in log
+
+
+def test_zip_layout_imports_come_only_from_the_layout(
+    task_root: Path, isolated_python: Path, environment: dict[str, str]
+) -> None:
+    probe = (
+        "import json, sys, service, service.lambda_bridge.entry, uvicorn, uvloop, aioboto3, starlette, h11\n"
+        "modules = (service, uvicorn, uvloop, aioboto3, starlette, h11)\n"
+        "print(json.dumps({'path': sys.path, 'files': [m.__file__ for m in modules]}))"
+    )
+    result = subprocess.run(
+        [str(isolated_python / "python3"), "-c", probe],
+        cwd=task_root,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert all(Path(file).is_relative_to(task_root) for file in report["files"]), report["files"]
+    assert not [entry for entry in report["path"] if entry and Path(entry).is_relative_to(ROOT)]
+    assert not [entry for entry in report["path"] if "site-packages" in entry]

@@ -38,7 +38,18 @@ class CutAfter:
     limit: int
 
 
-Fault = Canned | Stall | CutAfter | None
+@dataclass(frozen=True)
+class Throttle:
+    """Forward, but at most this many bytes per second from S3, so a body takes a while to cross.
+
+    Streaming tests use it to tell "sent as it arrives" from "read ahead": socket buffers on
+    loopback can otherwise swallow tens of MiB before backpressure shows.
+    """
+
+    bytes_per_second: int
+
+
+Fault = Canned | Stall | CutAfter | Throttle | None
 
 
 class Relay:
@@ -112,12 +123,13 @@ class Relay:
                 self.open_connections -= 1
 
     async def _forward(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, fault: CutAfter | None
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, fault: CutAfter | Throttle | None
     ) -> None:
         up_reader, up_writer = await asyncio.open_connection(*self._upstream)
-        limit = fault.limit if fault else None
+        limit = fault.limit if isinstance(fault, CutAfter) else None
+        rate = fault.bytes_per_second if isinstance(fault, Throttle) else None
         upward = asyncio.ensure_future(_pipe(reader, up_writer, None, _RequestLog(self.requests).feed))
-        downward = asyncio.ensure_future(_pipe(up_reader, writer, limit, self._count))
+        downward = asyncio.ensure_future(_pipe(up_reader, writer, limit, self._count, rate))
         try:
             await asyncio.wait({upward, downward}, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -154,10 +166,13 @@ async def _pipe(
     writer: asyncio.StreamWriter,
     limit: int | None,
     observe: Callable[[bytes], None] | None,
+    rate: int | None = None,
 ) -> None:
     sent = 0
     while True:
         data = await reader.read(65536)
+        if rate and data:
+            await asyncio.sleep(len(data) / rate)
         if not data:
             return
         if observe:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Literal, TypeVar
 
 PREFIX = "S3_PROXY_"
@@ -78,6 +78,31 @@ class Settings:
             lambda_invoke_mode=env.get("LAMBDA_INVOKE_MODE", _invoke_mode, "RESPONSE_STREAM"),
             lambda_deadline_margin=env.get("LAMBDA_DEADLINE_MARGIN", _non_negative_float, cls.lambda_deadline_margin),
         )
+
+    def to_env(self) -> dict[str, str]:
+        """These settings as the variables :meth:`from_env` reads back to an equal object.
+
+        Each field becomes ``S3_PROXY_<FIELD>`` (booleans ``true``/``false``, tuples joined
+        by commas); ``None`` fields are left out, and the region is ``AWS_REGION``, the
+        variable Lambda itself sets. Used to configure a runtime child process, e.g.
+        ``{"S3_PROXY_BUCKET": "demo-bucket", "AWS_REGION": "us-east-1", ...}``.
+        """
+        environment: dict[str, str] = {}
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if item.name != "region" and value is not None:
+                environment[PREFIX + item.name.upper()] = _as_text(value)
+        if self.region:
+            environment["AWS_REGION"] = self.region
+        return environment
+
+
+def _as_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return ",".join(value)
+    return str(value)
 
 
 class _Env:

@@ -94,3 +94,20 @@ def test_serve_with_invalid_configuration_exits_2_with_one_line(extra: dict[str,
     assert len(lines) == 1
     assert variable in lines[0]
     assert "Traceback" not in result.stderr
+
+
+def test_to_env_round_trips() -> None:
+    settings = Settings(
+        bucket="media",
+        key_prefix="public/",
+        endpoint_url="http://127.0.0.1:9000",
+        region="eu-west-1",
+        forbidden_as_not_found=True,
+        cors_allow_origins=("https://a.example", "https://b.example"),
+        lambda_invoke_mode="BUFFERED",
+        read_timeout=2.5,
+    )
+    environ = settings.to_env()
+    assert environ["S3_PROXY_FORBIDDEN_AS_NOT_FOUND"] == "true"
+    assert environ["AWS_REGION"] == "eu-west-1"
+    assert Settings.from_env(environ) == settings

@@ -11,7 +11,6 @@ Modules, each with one job:
 - :mod:`service.demo.listen`: binding the listening socket, with a readable error;
 - :mod:`service.demo.uvicorn_path`: serving the proxy under uvicorn;
 - :mod:`service.demo.lambda_path`: serving it as our Lambda runtime behind the local Function URL emulator;
-- :mod:`service.demo.settings_env`: settings as the ``S3_PROXY_*`` variables the runtime reads;
 - :mod:`service.demo.signals`: Ctrl-C and SIGTERM stop the demo cleanly;
 - :mod:`service.demo.errors`: the error a server raises when it cannot start;
 - :mod:`service.demo.run`: :func:`~service.demo.run.run_demo`, which ties them together;

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 from service.demo.embedded_s3 import DUMMY_CREDENTIALS
 from service.demo.errors import ServeError
-from service.demo.settings_env import settings_environment
 from service.demo.signals import stop_signals_set
 from service.function_url.config import EmulatorConfig, FunctionIdentity, PlatformLimits
 from service.function_url.emulator import FunctionUrlEmulator
@@ -63,7 +62,7 @@ def emulator_config(host: str, port: int, settings: Settings, path: LambdaPath) 
 def runtime_environment(settings: Settings) -> dict[str, str]:
     """The variables that configure the runtime: ``settings`` and the demo's S3 credentials."""
     credentials = {name: os.environ[name] for name in DUMMY_CREDENTIALS if name in os.environ}
-    return settings_environment(settings) | credentials
+    return settings.to_env() | credentials
 
 
 async def _serve(config: EmulatorConfig, banner: str) -> None:

@@ -12,7 +12,6 @@ from contextlib import contextmanager
 import uvicorn
 
 from service.app import create_app
-from service.demo.settings_env import settings_environment
 from service.function_url.config import EmulatorConfig
 from service.function_url.emulator import FunctionUrlEmulator
 from service.settings import Settings
@@ -47,12 +46,12 @@ def serve_function_url(settings: Settings, timeout: float = 60.0) -> Iterator[st
     The runtime is a child process (``python -m service lambda``) configured by environment
     variables, as on Lambda; platform limits are off so tests run at loopback speed.
     """
-    assert Settings.from_env(settings_environment(settings)) == settings
+    assert Settings.from_env(settings.to_env()) == settings
     config = EmulatorConfig(
         port=0,
         timeout=timeout,
         limits=None,
-        extra_env=tuple(settings_environment(settings).items()),
+        extra_env=tuple(settings.to_env().items()),
     )
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)

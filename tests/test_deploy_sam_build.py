@@ -230,6 +230,16 @@ class Stack:
                 names.extend(self.dangling(item))
         return [name for name in names if name not in known and not name.startswith("AWS::")]
 
+    def failed_rules(self) -> list[str]:
+        """Names of template Rules whose assertions fail (CloudFormation refuses such a stack)."""
+        failed = []
+        for name, rule in self.template.get("Rules", {}).items():
+            if "RuleCondition" in rule and not self._truth(rule["RuleCondition"]):
+                continue
+            if not all(self._truth(assertion["Assert"]) for assertion in rule["Assertions"]):
+                failed.append(name)
+        return failed
+
     def of_type(self, kind: str) -> set[str]:
         return {name for name, body in self.resources.items() if body["Type"] == kind}
 
@@ -255,6 +265,7 @@ def test_deployed_stack_has_one_function_one_url_and_no_dangling_reference(
     translated: dict[str, Any], parameters: dict[str, str], function: str, public: bool, cloudfront: bool
 ) -> None:
     stack = Stack(translated, parameters)
+    assert stack.failed_rules() == []
     assert stack.of_type("AWS::Lambda::Function") == {function}
     (url,) = stack.of_type("AWS::Lambda::Url")
     url_properties = stack.resources[url]["Properties"]
@@ -279,3 +290,9 @@ def test_deployed_stack_has_one_function_one_url_and_no_dangling_reference(
     }
     assert stack.dangling(outputs) == []
     assert ("DistributionDomainName" in outputs) is cloudfront
+
+
+@pytest.mark.timeout(1800)
+def test_cloudfront_with_a_public_url_is_refused(translated: dict[str, Any]) -> None:
+    stack = Stack(translated, {"BucketName": "my-bucket", "EnableCloudFront": "true", "AuthType": "NONE"})
+    assert stack.failed_rules() == ["CloudFrontNeedsIamAuth"]

@@ -16,7 +16,13 @@ $(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,deploy]'
+	touch $@
+
+# SAM CLI pins botocore releases aioboto3 cannot use, so it gets a virtualenv of its own.
+.venv-sam/bin/sam: deploy/requirements-sam.txt
+	$(PYTHON) -m venv .venv-sam
+	.venv-sam/bin/pip install --quiet -r deploy/requirements-sam.txt
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -35,7 +41,7 @@ install-system:
 		else echo "missing:$$missing; run: sudo apt-get install $(SYSTEM_PACKAGES)" >&2; exit 1; fi; fi
 
 install-demo: $(VENV)/.demo-installed
-install-dev: $(VENV)/.dev-installed
+install-dev: $(VENV)/.dev-installed .venv-sam/bin/sam
 install-node: node_modules/.installed
 
 demo: install-demo
@@ -47,6 +53,8 @@ check:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/cfn-lint template.yaml
+	$(BIN)/hadolint Dockerfile
 
 pytest:
 	$(BIN)/pytest

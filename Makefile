@@ -45,7 +45,7 @@ install-dev: $(VENV)/.dev-installed .venv-sam/bin/sam
 install-node: node_modules/.installed
 
 demo: install-demo
-	$(BIN)/s3-stream-proxy demo
+	$(BIN)/s3-stream-proxy demo $(DEMO_ARGS)
 
 test: install-system install-dev install-node check pytest
 

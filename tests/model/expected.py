@@ -26,6 +26,10 @@ class Representation:
     content_type: str
     metadata: Mapping[str, str] = field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        # The bytes can run to megabytes; failure reports need only their count.
+        return f"Representation({self.size} bytes, etag={self.etag}, last_modified={self.last_modified!r})"
+
     @property
     def size(self) -> int:
         """Length of the selected representation in bytes."""

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 
 from starlette.responses import Response
 
-from service.errors import ProxyError, RangeNotSatisfiable, StreamBroken
+from service.errors import BadGateway, ProxyError, RangeNotSatisfiable, StreamBroken
 from service.http import disposition, multipart
 from service.http.ranges import ByteRange, content_range, s3_range, unsatisfied_range
 from service.representation import representation_headers
 from service.s3 import GetResult, ObjectBody, ObjectMeta, ObjectStore
+from service.s3range import served_range
 from service.settings import Settings
 from service.streaming import ObjectStreamResponse
 
@@ -59,11 +60,32 @@ def whole(result: GetResult, view: View) -> Response:
 
 
 def partial(result: GetResult, byte_range: ByteRange, view: View) -> Response:
-    """206 with one byte range (RFC 9110 §15.3.7.1) from an open ranged ``GetObject`` answer."""
+    """206 with one byte range (RFC 9110 §15.3.7.1) from an open ``GetObject`` answer that covers it.
+
+    Raises:
+        BadGateway: S3's answer does not cover ``byte_range`` (see :func:`window`).
+    """
     headers = view.headers(result.meta)
     headers["content-range"] = content_range(byte_range.first, byte_range.last, result.meta.size)
     headers["content-length"] = str(byte_range.length)
-    return ObjectStreamResponse(_read(result.body, view.settings.chunk_size), 206, headers)
+    chunks = _read(result.body, view.settings.chunk_size, window(result.meta, byte_range))
+    return ObjectStreamResponse(chunks, 206, headers)
+
+
+def window(meta: ObjectMeta, byte_range: ByteRange) -> tuple[int, int]:
+    """Where ``byte_range`` sits in an S3 answer: (bytes to skip, bytes to send).
+
+    S3 honours the ``Range`` it is sent, but S3-compatible servers do not always (s3rver
+    answers ``bytes=0-0`` with the whole object), so the bytes sent are taken from what
+    the answer's ``Content-Range`` (or its absence: the whole object) says it holds.
+
+    Raises:
+        BadGateway: the answer does not hold all of ``byte_range``.
+    """
+    served = served_range(meta.headers.get("content-range")) or (0, meta.size - 1)
+    if not served[0] <= byte_range.first <= byte_range.last <= served[1]:
+        raise BadGateway("S3 answered with a different byte range")
+    return byte_range.first - served[0], byte_range.length
 
 
 def byteranges(
@@ -98,11 +120,26 @@ def unsatisfiable(meta: ObjectMeta) -> RangeNotSatisfiable:
     )
 
 
-async def _read(body: ObjectBody, chunk_size: int) -> AsyncGenerator[bytes, None]:
-    """Yield ``body`` in chunks of at most ``chunk_size`` bytes; always close it."""
+async def _read(body: ObjectBody, chunk_size: int, span: tuple[int, int] | None = None) -> AsyncGenerator[bytes, None]:
+    """Yield ``body`` in chunks of at most ``chunk_size`` bytes; always close it.
+
+    With ``span`` = (skip, length), only that window of the body is sent, and a body that
+    ends before the window does fails the stream.
+    """
+    skip, remaining = span or (0, None)
     try:
         async for chunk in body.chunks(chunk_size):
-            yield chunk
+            part = chunk[skip:] if skip else chunk
+            skip = max(0, skip - len(chunk))
+            if remaining is not None:
+                part = part[:remaining]
+                remaining -= len(part)
+            if part:
+                yield part
+            if remaining == 0:
+                return
+        if remaining:
+            raise StreamBroken("the S3 body ended before the byte range did")
     finally:
         body.close()
 
@@ -114,8 +151,9 @@ async def _parts(
         yield part_header
         try:
             result = await store.get(view.key, Range=s3_range(byte_range.first, byte_range.last), **pin)
+            span = window(result.meta, byte_range)
         except ProxyError as exc:
             raise StreamBroken(f"a part of a multipart answer failed: {exc.reason}") from exc
-        async for chunk in _read(result.body, view.settings.chunk_size):
+        async for chunk in _read(result.body, view.settings.chunk_size, span):
             yield chunk
     yield layout.closing

@@ -17,7 +17,6 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
-from operator import itemgetter
 
 DEFAULT_MAX_RANGES = 16
 """How many ranges may remain after coalescing before the header is ignored."""
@@ -70,7 +69,7 @@ class RangeDecision:
 
     Attributes:
         outcome: which of 200 / 416 / 206 to answer.
-        ranges: for ``SATISFIABLE``, the coalesced ranges sorted by ``first``, disjoint
+        ranges: for ``SATISFIABLE``, the coalesced ranges in request order, disjoint
             and non-adjacent, each within the representation; empty otherwise.
     """
 
@@ -179,8 +178,8 @@ def s3_range(first: int, last: int) -> str:
     return f"bytes={first}-{last}"
 
 
-def _parse_ranges_specifier(value: str) -> set[str] | None:
-    """The distinct range-specs of ``bytes=range-set``, without whitespace.
+def _parse_ranges_specifier(value: str) -> list[str] | None:
+    """The distinct range-specs of ``bytes=range-set``, without whitespace, in request order.
 
     Returns None when the header must be ignored: another unit, bad syntax or no
     range-spec. Duplicates are dropped early because they cannot change the union.
@@ -190,13 +189,14 @@ def _parse_ranges_specifier(value: str) -> set[str] | None:
         return None
     if _RANGE_SET.fullmatch(range_set) is None:
         return None
-    # Once validated, whitespace only surrounds elements, so dropping all of it is safe.
-    specs = set(range_set.translate(_DROP_OWS).split(","))
-    specs.discard("")
-    return specs or None
+    # Once validated, whitespace only surrounds elements, so dropping all of it is safe. A
+    # dict keeps the request's order (parts are sent in it) and drops duplicates.
+    specs = dict.fromkeys(range_set.translate(_DROP_OWS).split(","))
+    specs.pop("", None)
+    return list(specs) or None
 
 
-def _resolve(specs: set[str], size: int) -> list[tuple[int, int]] | None:
+def _resolve(specs: list[str], size: int) -> list[tuple[int, int]] | None:
     """Clamp each range-spec to the representation, dropping unsatisfiable ones.
 
     Returns ``(first, last)`` pairs, or None when an int-range is inverted: RFC 9110
@@ -258,20 +258,25 @@ def _without_zeros(digits: str) -> str:
 def _coalesce(pairs: list[tuple[int, int]], limit: int) -> list[tuple[int, int]] | None:
     """Merge overlapping and adjacent ``(first, last)`` pairs; None when more than ``limit``.
 
-    RFC 9110 §14.2 lets a server coalesce ranges. After sorting by ``first`` one linear pass
-    suffices, and it can stop early: a finished range is never merged again, so the count
-    only grows.
+    RFC 9110 §14.2 lets a server coalesce ranges, and §15.3.7.2 asks for the parts in the
+    order they were requested: a merged range takes the place of its earliest member.
+    After sorting by ``first`` one linear pass suffices, and it can stop early: a finished
+    range is never merged again, so the count only grows.
     """
-    pairs.sort(key=itemgetter(0))  # sorting on ints alone is several times faster
-    merged: list[tuple[int, int]] = []
-    start, end = pairs[0]
-    for first, last in pairs:
+    by_first = sorted(range(len(pairs)), key=lambda index: pairs[index][0])
+    merged: list[tuple[int, int, int]] = []  # (request position, first, last)
+    position = by_first[0]
+    start, end = pairs[position]
+    for index in by_first:
+        first, last = pairs[index]
         if first > end + 1:
-            merged.append((start, end))
+            merged.append((position, start, end))
             if len(merged) == limit:
                 return None  # and the current range makes one more
-            start, end = first, last
-        elif last > end:
-            end = last
-    merged.append((start, end))
-    return merged
+            position, start, end = index, first, last
+        else:
+            end = max(end, last)
+            position = min(position, index)
+    merged.append((position, start, end))
+    merged.sort()
+    return [(first, last) for _, first, last in merged]

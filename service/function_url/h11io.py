@@ -30,13 +30,19 @@ class BadRequest(PeerGone):
         self.status = status
 
 
+MAX_HEAD_BYTES = 128 * 1024
+"""Largest request head accepted (bytes). h11 checks its 16 KiB default only while a head is
+incomplete, so whether a 20-64 KiB head passed would depend on how TCP split it; a bound
+well above real browsers' heads makes the answer not depend on segmentation."""
+
+
 class H11Stream:
     """One server-side HTTP/1.1 connection (RFC 9112) with h11 doing the protocol work."""
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._reader = reader
         self._writer = writer
-        self.conn = h11.Connection(h11.SERVER)
+        self.conn = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD_BYTES)
 
     @property
     def peer_ip(self) -> str:

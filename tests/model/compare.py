@@ -27,15 +27,24 @@ class Reply:
         return ", ".join(values) if values else None
 
 
-def differences(expected: Expected, reply: Reply) -> list[str]:
-    """Human-readable differences between ``expected`` and ``reply``; empty when they agree."""
+def differences(expected: Expected, reply: Reply, *, declares_length: bool = True) -> list[str]:
+    """Human-readable differences between ``expected`` and ``reply``; empty when they agree.
+
+    With ``declares_length`` False (a Lambda Function URL, which frames answers itself),
+    ``Content-Length`` must be absent instead of equal to the expected value.
+    """
     if reply.status != expected.status:
         return [f"status {reply.status}, expected {expected.status} (body {reply.body[:200]!r})"]
-    found = _field_differences(expected.headers, expected.absent, reply)
+    headers = dict(expected.headers)
+    absent = expected.absent
+    if not declares_length:
+        headers.pop("content-length", None)
+        absent = absent | {"content-length"}
+    found = _field_differences(headers, absent, reply)
     if expected.body is not None and reply.body != expected.body:
         found.append(f"body of {len(reply.body)} bytes differs from the expected {len(expected.body)} bytes")
     if expected.parts is not None:
-        found.extend(_multipart_differences(expected, reply))
+        found.extend(_multipart_differences(expected, reply, declares_length))
     return found
 
 
@@ -48,9 +57,9 @@ def _field_differences(headers: Mapping[str, str], absent: frozenset[str], reply
     return found
 
 
-def _multipart_differences(expected: Expected, reply: Reply) -> list[str]:
+def _multipart_differences(expected: Expected, reply: Reply, declares_length: bool) -> list[str]:
     assert expected.parts is not None
-    if reply.get("content-length") != str(len(reply.body)):
+    if declares_length and reply.get("content-length") != str(len(reply.body)):
         return [f"content-length {reply.get('content-length')!r} for a payload of {len(reply.body)} bytes"]
     try:
         parts = parse_parts(boundary_of(reply.get("content-type") or ""), reply.body)

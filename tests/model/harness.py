@@ -21,12 +21,28 @@ from service.settings import Settings
 from tests.model.compare import Reply
 from tests.model.expected import Representation
 from tests.support.backends import Backend
-from tests.support.servers import serve_proxy
+from tests.support.servers import serve_function_url, serve_proxy
 
-Transport = Callable[[Settings], AbstractContextManager[str]]
-"""Serve the proxy for some settings; the context yields its base URL."""
 
-TRANSPORTS: dict[str, Transport] = {"uvicorn": serve_proxy}
+@dataclass(frozen=True)
+class Transport:
+    """A door to the proxy: ``transport(settings)`` serves it, the context yields its base URL.
+
+    ``declares_length`` is False for the Lambda path: a Function URL frames the answer
+    itself (chunked) and sends no ``Content-Length``.
+    """
+
+    serve: Callable[[Settings], AbstractContextManager[str]]
+    declares_length: bool
+
+    def __call__(self, settings: Settings) -> AbstractContextManager[str]:
+        return self.serve(settings)
+
+
+TRANSPORTS: dict[str, Transport] = {
+    "uvicorn": Transport(serve_proxy, declares_length=True),
+    "function-url": Transport(serve_function_url, declares_length=False),
+}
 """Every way the proxy is served; HTTP tests run once per entry."""
 
 DEFAULT_CACHE_CONTROL = Settings.default_cache_control

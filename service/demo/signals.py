@@ -4,37 +4,35 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-@contextmanager
-def stop_signals_interrupt() -> Iterator[None]:
+def stop_signals_interrupt() -> AbstractContextManager[None]:
     """Make SIGTERM, like SIGINT, raise :class:`KeyboardInterrupt` in the main thread.
 
     Outside a server that stops seeding where it is (boto3's transfer manager cancels
     its queued parts on KeyboardInterrupt).  While serving, uvicorn and the Function URL
     path catch both signals themselves and stop gracefully.  Main thread only.
     """
-    previous = {number: signal.signal(number, signal.default_int_handler) for number in STOP_SIGNALS}
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
+    return _stop_signals_handled_by(signal.default_int_handler)
+
+
+def signals_ignored() -> AbstractContextManager[None]:
+    """Ignore a second Ctrl-C while stopping, so cleanup is not cut short by a traceback."""
+    return _stop_signals_handled_by(signal.SIG_IGN)
 
 
 @contextmanager
-def signals_ignored() -> Iterator[None]:
-    """Ignore a second Ctrl-C while stopping, so cleanup is not cut short by a traceback."""
-    previous = {number: signal.signal(number, signal.SIG_IGN) for number in STOP_SIGNALS}
+def _stop_signals_handled_by(handler: signal.Handlers | Callable[..., object]) -> Iterator[None]:
+    previous = {number: signal.signal(number, handler) for number in STOP_SIGNALS}
     try:
         yield
     finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
+        for number, restored in previous.items():
+            signal.signal(number, restored)
 
 
 @contextmanager

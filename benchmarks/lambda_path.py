@@ -31,7 +31,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -279,11 +279,11 @@ class Expected:
     range_sha256: str
 
 
-def measure(url: str, expected: Expected, pids: Callable[[], dict[str, int]]) -> DoorResult:
-    """Warm up, time the ranged GETs, then the full GET while sampling the processes ``pids()`` names."""
+def measure(url: str, expected: Expected, pids: Mapping[str, int]) -> DoorResult:
+    """Warm up, time the ranged GETs, then the full GET while sampling the processes ``pids`` names."""
     fetch(url, {"Range": "bytes=0-0"})
     ranged = [fetch(url, {"Range": RANGE}) for _ in range(RANGED_RUNS)]
-    with RssSampler(pids()) as sampler:
+    with RssSampler(pids) as sampler:
         full = fetch(url)
     ranged_ok = all(r.sha256 == expected.range_sha256 and r.length == RANGE_LENGTH for r in ranged)
     full_ok = full.sha256 == expected.sha256 and full.length == expected.size
@@ -297,7 +297,7 @@ def through_uvicorn(env: Mapping[str, str], logs: Path, expected: Expected) -> D
     with running([sys.executable, "-m", "service", "serve", "--port", str(port)], env, log) as server:
         base = f"http://127.0.0.1:{port}"
         wait_http(f"{base}/_s3proxy/health", server, log)
-        return measure(f"{base}/{KEY}", expected, lambda: {"server": server.pid})
+        return measure(f"{base}/{KEY}", expected, {"server": server.pid})
 
 
 def through_lambda(env: Mapping[str, str], logs: Path, expected: Expected) -> DoorResult:
@@ -311,7 +311,7 @@ def through_lambda(env: Mapping[str, str], logs: Path, expected: Expected) -> Do
         runtimes = child_pids(emulator.pid)
         if len(runtimes) != 1:
             raise SystemExit(f"benchmark: expected one runtime under the emulator, found {runtimes}")
-        result = measure(f"{base}/{KEY}", expected, lambda: {"server": runtimes[0], "emulator": emulator.pid})
+        result = measure(f"{base}/{KEY}", expected, {"server": runtimes[0], "emulator": emulator.pid})
         if child_pids(emulator.pid) != runtimes:
             raise SystemExit(f"benchmark: the runtime {runtimes[0]} was replaced during the run; see {log}")
         return result
@@ -404,7 +404,7 @@ def run(size: int) -> int:
             proxy_env = {**env, "S3_PROXY_BUCKET": BUCKET, "S3_PROXY_ENDPOINT_URL": endpoint}
             uvicorn = through_uvicorn(proxy_env, logs, expected)
             lambda_ = through_lambda(proxy_env, logs, expected)
-            direct = measure(presigned, expected, lambda: {"moto": moto.pid})
+            direct = measure(presigned, expected, {"moto": moto.pid})
     print_report(size, uvicorn, lambda_, direct)
     return 0 if uvicorn.body_ok and lambda_.body_ok and direct.body_ok else 1
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from urllib.parse import unquote_to_bytes
@@ -21,6 +22,9 @@ class AccessLogMiddleware:
     Line format (``s3_stream_proxy.access`` logger, INFO)::
 
         GET "docs/a.pdf" 200 bytes=10485760 duration=0.412s ttfb=0.009s id=5f0c... [aborted]
+
+    The key is a JSON string: UTF-8 as is, quotes and control characters escaped, so a
+    key cannot forge a log line.
 
     ``bytes`` counts body bytes handed to the server; ``ttfb`` is the time to the first
     body byte (or to the response start for empty bodies); ``aborted`` marks a response
@@ -80,9 +84,9 @@ class _Record:
         raw = self.scope.get("raw_path") or self.scope["path"].encode()
         path = unquote_to_bytes(raw).decode("utf-8", "backslashreplace")
         logger.info(
-            '%s "%s" %d bytes=%d duration=%.3fs ttfb=%s id=%s%s',
+            "%s %s %d bytes=%d duration=%.3fs ttfb=%s id=%s%s",
             self.scope["method"],
-            path.lstrip("/").encode("unicode_escape").decode("ascii"),
+            json.dumps(path[1:] if path.startswith("/") else path, ensure_ascii=False),
             self.status,
             self.sent,
             now - self.started,

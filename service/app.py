@@ -84,4 +84,5 @@ async def _proxy_error(request: Request, exc: Exception) -> Response:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    return error_response(request, exc.status_code, exc.detail, exc.headers or {})
+    reason = "no such path" if exc.status_code == 404 else exc.detail
+    return error_response(request, exc.status_code, reason, exc.headers or {})

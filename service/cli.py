@@ -75,12 +75,28 @@ def _parser() -> argparse.ArgumentParser:
 
 def _add_listen_arguments(parser: argparse.ArgumentParser, default_host: str) -> None:
     parser.add_argument("--host", default=default_host, help="address to bind (default: %(default)s)")
-    parser.add_argument(
-        "--port",
-        type=int,
-        default=int(os.environ.get("PORT", "8080")),
-        help="TCP port to bind (default: $PORT or 8080)",
-    )
+    parser.add_argument("--port", type=_port, default=None, help="TCP port to bind (default: $PORT or 8080)")
+
+
+def _port(text: str) -> int:
+    if not text.isascii() or not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"expected a TCP port 0-65535, got {text!r}")
+    return int(text)
+
+
+def _listen_port(args: argparse.Namespace) -> int:
+    """``--port``, else ``$PORT`` (what container platforms set), else 8080.
+
+    Raises:
+        ConfigError: ``$PORT`` is not a TCP port.
+    """
+    if args.port is not None:
+        return int(args.port)
+    raw = os.environ.get("PORT", "").strip() or "8080"
+    try:
+        return _port(raw)
+    except argparse.ArgumentTypeError as exc:
+        raise ConfigError(f"PORT: {exc}") from None
 
 
 def _configure_logging() -> None:
@@ -96,7 +112,7 @@ def _serve(args: argparse.Namespace) -> int:
     uvicorn.run(
         create_app(settings),
         host=args.host,
-        port=args.port,
+        port=_listen_port(args),
         log_config=None,
         access_log=False,
         lifespan="on",
@@ -131,6 +147,6 @@ def _demo(args: argparse.Namespace) -> int:
         if args.limits is not None:
             print(f"{PROG} demo: error: --limits and --no-limits apply only with --function-url", file=sys.stderr)
             return EXIT_CONFIG
-        return run_demo(args.host, args.port)
+        return run_demo(args.host, _listen_port(args))
     lambda_path = LambdaPath(limits=None) if args.limits is False else LambdaPath()
-    return run_demo(args.host, args.port, lambda_path=lambda_path)
+    return run_demo(args.host, _listen_port(args), lambda_path=lambda_path)

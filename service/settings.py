@@ -139,14 +139,13 @@ class _Env:
 
 
 def _positive_int(raw: str) -> int:
-    value = _non_negative_int(raw)
-    if value == 0:
+    if not raw.isascii() or not raw.isdigit() or int(raw) == 0:
         raise ValueError("expected a positive integer")
-    return value
+    return int(raw)
 
 
 def _non_negative_int(raw: str) -> int:
-    if not raw.isdigit():
+    if not raw.isascii() or not raw.isdigit():
         raise ValueError("expected a non-negative integer")
     return int(raw)
 

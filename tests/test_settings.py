@@ -76,13 +76,14 @@ def test_invalid_configuration_names_the_variable(environ: dict[str, str], messa
         pytest.param({}, "S3_PROXY_BUCKET", id="no-bucket"),
         pytest.param({"S3_PROXY_BUCKET": "media", "S3_PROXY_CHUNK_SIZE": "abc"}, "S3_PROXY_CHUNK_SIZE", id="abc"),
         pytest.param({"S3_PROXY_BUCKET": "media", "S3_PROXY_CHUNK_SIZE": "-1"}, "S3_PROXY_CHUNK_SIZE", id="negative"),
+        pytest.param({"S3_PROXY_BUCKET": "media", "PORT": "abc"}, "PORT", id="port-not-a-number"),
     ],
 )
 def test_serve_with_invalid_configuration_exits_2_with_one_line(extra: dict[str, str], variable: str) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("S3_PROXY_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("S3_PROXY_") and k != "PORT"}
     env.update(extra)
     result = subprocess.run(
-        [sys.executable, "-m", "service", "serve", "--port", "0"],
+        [sys.executable, "-m", "service", "serve", *([] if "PORT" in extra else ["--port", "0"])],
         env=env,
         check=False,
         capture_output=True,

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import shlex
 import signal
 import sys
@@ -104,7 +105,11 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         default=FunctionIdentity.memory_mb,
         help="AWS_LAMBDA_FUNCTION_MEMORY_SIZE in MB (default: %(default)s)",
     )
-    add("--region", default=FunctionIdentity.region, help="AWS_REGION (default: %(default)s)")
+    add(
+        "--region",
+        default=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or FunctionIdentity.region,
+        help="AWS_REGION of the function, as Lambda sets it (default: $AWS_REGION, $AWS_DEFAULT_REGION or %(default)s)",
+    )
     add("--task-root", default=None, help="LAMBDA_TASK_ROOT and the runtime's cwd (default: cwd)")
 
 

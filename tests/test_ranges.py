@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import itertools
 import time
 
 import pytest
@@ -293,7 +294,7 @@ def test_decision_matches_byte_model(specs: list[tuple[str, _Spec]], size: int, 
     covered = [offset for r in by_first for offset in range(r.first, r.last + 1)]
     assert len(set(covered)) == len(covered), "ranges are disjoint"
     assert set(covered) == set().union(*(_selected_bytes(m, size) for m in models))
-    for before, after in zip(by_first, by_first[1:], strict=False):
+    for before, after in itertools.pairwise(by_first):
         assert after.first > before.last + 1, "coalesced ranges are never adjacent"
     assert all(r.last < size for r in decision.ranges)
 

@@ -14,6 +14,8 @@ from collections.abc import Awaitable, Callable, Iterable
 import h11
 
 READ_SIZE = 64 * 1024
+LINGER_SECONDS = 2.0
+"""How long a refused connection keeps draining the peer's bytes before it closes."""
 """Bytes asked of the socket per read."""
 
 
@@ -114,6 +116,20 @@ class H11Stream:
             reason = str(error).encode("utf-8", "replace") + b"\n"
             fields = [("content-type", "text/plain; charset=utf-8"), ("connection", "close")]
             await self.send_simple(error.status, fields, reason)
+            await self._linger()
+
+    async def _linger(self) -> None:
+        """Half-close, then read and drop what the peer is still sending, for a moment.
+
+        Closing with unread bytes makes the kernel reset the connection, and a reset can
+        destroy the error answer before the client reads it (RFC 9112 §9.6, tear-down).
+        """
+        with contextlib.suppress(ConnectionError, OSError, TimeoutError):
+            if self._writer.can_write_eof():
+                self._writer.write_eof()
+            async with asyncio.timeout(LINGER_SECONDS):
+                while await self._reader.read(READ_SIZE):
+                    pass
 
     def reusable(self) -> bool:
         """Start the next request/response cycle if both sides allow keep-alive; else say no."""

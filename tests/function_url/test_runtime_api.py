@@ -231,7 +231,7 @@ async def _raw_exchange(url: str, data: bytes) -> bytes:
     ("data", "status"),
     [
         (b"NOT HTTP AT ALL\r\n\r\n", b"400"),
-        (b"GET / HTTP/1.1\r\nHost: h\r\nX-Big: " + b"a" * 70_000 + b"\r\n\r\n", b"431"),
+        (b"GET / HTTP/1.1\r\nHost: h\r\nX-Big: " + b"a" * 300_000 + b"\r\n\r\n", b"431"),
     ],
 )
 async def test_malformed_client_requests_get_a_4xx_with_a_reason(data: bytes, status: bytes) -> None:

@@ -82,10 +82,20 @@ def window(meta: ObjectMeta, byte_range: ByteRange) -> tuple[int, int]:
     Raises:
         BadGateway: the answer does not hold all of ``byte_range``.
     """
-    served = served_range(meta.headers.get("content-range")) or (0, meta.size - 1)
-    if not served[0] <= byte_range.first <= byte_range.last <= served[1]:
+    if not covers(meta, byte_range):
         raise BadGateway("S3 answered with a different byte range")
-    return byte_range.first - served[0], byte_range.length
+    return byte_range.first - _served_span(meta)[0], byte_range.length
+
+
+def covers(meta: ObjectMeta, byte_range: ByteRange) -> bool:
+    """Whether an S3 answer described by ``meta`` holds all of ``byte_range``."""
+    first, last = _served_span(meta)
+    return first <= byte_range.first and byte_range.last <= last
+
+
+def _served_span(meta: ObjectMeta) -> tuple[int, int]:
+    """The (first, last) positions an S3 answer holds: its ``Content-Range``, else the whole object."""
+    return served_range(meta.headers.get("content-range")) or (0, meta.size - 1)
 
 
 def byteranges(

@@ -31,7 +31,7 @@ from service.errors import PreconditionFailed, RangeNotSatisfiable, ServiceUnava
 from service.http.dates import parse_http_date
 from service.http.etags import parse_entity_tag
 from service.http.preconditions import Outcome, Preconditions, Verdict, decide, s3_conditions
-from service.http.ranges import ByteRange, RangeDecision, RangeOutcome, parse_range
+from service.http.ranges import RangeDecision, RangeOutcome, parse_range, s3_range
 from service.keys import object_key
 from service.s3 import GetResult, ObjectMeta, ObjectStore
 from service.s3range import served_range, single_range_spec
@@ -175,7 +175,7 @@ async def _settle(store: ObjectStore, wanted: ObjectRequest, result: GetResult) 
         return delivery.whole(result, wanted.view)
     if decision.outcome is RangeOutcome.SATISFIABLE and not decision.is_multipart:
         (wanted_range,) = decision.ranges
-        if _covers(served or (0, meta.size - 1), wanted_range):
+        if delivery.covers(meta, wanted_range):
             return delivery.partial(result, wanted_range, wanted.view)
     result.body.close()
     return await _deliver(store, wanted, meta, decision)
@@ -209,12 +209,8 @@ async def _deliver(store: ObjectStore, wanted: ObjectRequest, meta: ObjectMeta, 
     if decision.is_multipart:
         return delivery.byteranges(store, meta, decision.ranges, wanted.view, pin)
     (byte_range,) = decision.ranges
-    result = await store.get(wanted.key, Range=f"bytes={byte_range.first}-{byte_range.last}", **pin)
+    result = await store.get(wanted.key, Range=s3_range(byte_range.first, byte_range.last), **pin)
     return delivery.partial(result, byte_range, wanted.view)
-
-
-def _covers(served: tuple[int, int], wanted: ByteRange) -> bool:
-    return served[0] <= wanted.first and wanted.last <= served[1]
 
 
 def _verdict(wanted: ObjectRequest, meta: ObjectMeta) -> Outcome:

@@ -1,4 +1,8 @@
-"""The ``s3-stream-proxy`` command line: ``serve``, ``demo``, ``lambda`` and ``function-url``."""
+"""The ``s3-stream-proxy`` command line: ``serve``, ``run`` and ``lambda``.
+
+``demo`` and ``function-url`` are developer tools from :mod:`s3proxy_dev`, imported only
+when they run, so the deployed product never loads them.
+"""
 
 from __future__ import annotations
 
@@ -15,10 +19,21 @@ EXIT_CONFIG = 2
 """Exit status for invalid configuration, as for a usage error."""
 
 
+_DEVELOPER_TOOLS = {
+    "function-url": "run a local Lambda Function URL emulator that starts the runtime as a child process",
+    "demo": "run the proxy on an embedded S3 with sample files (--function-url: through the Lambda path)",
+}
+"""Commands served by :mod:`s3proxy_dev`, which is installed with the project but never deployed."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the process exit status."""
     parser = _parser()
-    args = parser.parse_args(argv)
+    args, rest = parser.parse_known_args(argv)
+    if args.run is None:
+        return _developer_tool(args.tool, rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     _configure_logging()
     try:
         status: int = args.run(args)
@@ -36,44 +51,27 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve = commands.add_parser("serve", help="run the proxy under uvicorn")
-    _add_listen_arguments(serve, default_host="127.0.0.1")
+    add_listen_arguments(serve, default_host="127.0.0.1")
     serve.set_defaults(run=_serve)
     run = commands.add_parser(
         "run",
         help="what the container image runs: the Lambda runtime when AWS_LAMBDA_RUNTIME_API is set, "
         "otherwise serve on --host (default 0.0.0.0) and $PORT (default 8080)",
     )
-    _add_listen_arguments(run, default_host="0.0.0.0")  # a container must listen on all interfaces
+    add_listen_arguments(run, default_host="0.0.0.0")  # a container must listen on all interfaces
     run.set_defaults(run=_run)
     lambda_ = commands.add_parser(
         "lambda", help="run as a Lambda custom runtime (needs AWS_LAMBDA_RUNTIME_API), streaming responses"
     )
     lambda_.set_defaults(run=_lambda)
-    function_url = commands.add_parser(
-        "function-url",
-        help="run a local Lambda Function URL emulator that starts the runtime as a child process",
-    )
-    _configure_function_url(function_url)
-    demo = commands.add_parser("demo", help="run the proxy on an embedded S3 with sample files")
-    _add_listen_arguments(demo, default_host="127.0.0.1")
-    demo.add_argument(
-        "--function-url",
-        action="store_true",
-        help="serve through the Lambda path instead of uvicorn: the local Function URL emulator "
-        "with the Lambda runtime as its child process",
-    )
-    demo.add_argument(
-        "--limits",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="with --function-url, emulate Lambda's limits: each response 6 MiB at full speed, "
-        "then 2 MiB/s, cut off after 200 MiB (default: on)",
-    )
-    demo.set_defaults(run=_demo)
+    for name, summary in _DEVELOPER_TOOLS.items():
+        # add_help=False: every option, --help included, goes to the tool's own parser.
+        commands.add_parser(name, help=summary, add_help=False).set_defaults(run=None, tool=name)
     return parser
 
 
-def _add_listen_arguments(parser: argparse.ArgumentParser, default_host: str) -> None:
+def add_listen_arguments(parser: argparse.ArgumentParser, default_host: str) -> None:
+    """Add ``--host`` (default ``default_host``) and ``--port`` (see :func:`listen_port`) to ``parser``."""
     parser.add_argument("--host", default=default_host, help="address to bind (default: %(default)s)")
     parser.add_argument("--port", type=_port, default=None, help="TCP port to bind (default: $PORT or 8080)")
 
@@ -84,7 +82,7 @@ def _port(text: str) -> int:
     return int(text)
 
 
-def _listen_port(args: argparse.Namespace) -> int:
+def listen_port(args: argparse.Namespace) -> int:
     """``--port``, else ``$PORT`` (what container platforms set), else 8080.
 
     Raises:
@@ -112,19 +110,12 @@ def _serve(args: argparse.Namespace) -> int:
     uvicorn.run(
         create_app(settings),
         host=args.host,
-        port=_listen_port(args),
+        port=listen_port(args),
         log_config=None,
         access_log=False,
         lifespan="on",
     )
     return 0
-
-
-def _configure_function_url(parser: argparse.ArgumentParser) -> None:
-    from service.function_url.cli import configure_parser, run
-
-    configure_parser(parser)
-    parser.set_defaults(run=run)
 
 
 def _lambda(args: argparse.Namespace) -> int:
@@ -139,14 +130,26 @@ def _run(args: argparse.Namespace) -> int:
     return _serve(args)
 
 
-def _demo(args: argparse.Namespace) -> int:
-    from service.demo.lambda_path import LambdaPath
-    from service.demo.run import run_demo
+def _developer_tool(name: str, argv: Sequence[str]) -> int:
+    """Run ``s3-stream-proxy function-url|demo`` from :mod:`s3proxy_dev`, imported only now.
 
-    if not args.function_url:
-        if args.limits is not None:
-            print(f"{PROG} demo: error: --limits and --no-limits apply only with --function-url", file=sys.stderr)
-            return EXIT_CONFIG
-        return run_demo(args.host, _listen_port(args))
-    lambda_path = LambdaPath(limits=None) if args.limits is False else LambdaPath()
-    return run_demo(args.host, _listen_port(args), lambda_path=lambda_path)
+    The deployed image and zip hold the product alone, so there the import fails and the
+    command says so in one line (exit 2) instead of a traceback; so does an install without
+    the tool's extra packages (moto for the demo).
+    """
+    try:
+        if name == "demo":
+            from s3proxy_dev.demo.cli import main as tool_main
+        else:
+            from s3proxy_dev.function_url.cli import main as tool_main
+    except ModuleNotFoundError as exc:
+        print(f"{PROG}: error: {_missing_tool(name, exc.name or '')}", file=sys.stderr)
+        return EXIT_CONFIG
+    return tool_main(argv)
+
+
+def _missing_tool(name: str, module: str) -> str:
+    package = module.split(".", maxsplit=1)[0]
+    if package == "s3proxy_dev":
+        return f"'{name}' is a developer tool, not part of this deployment; run it from a source checkout"
+    return f"'{name}' needs the Python package {package!r}: pip install 's3-stream-proxy[demo]'"

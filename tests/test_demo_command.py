@@ -19,11 +19,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from service.demo import pseudorandom
-from service.demo.banner import base_url, format_banner, format_lambda_banner, format_size, object_url
-from service.demo.listen import ListenError, open_listener
-from service.demo.samples import MIB, TEXT_KEY, demo_samples, sample_manifest
-from service.function_url.config import PlatformLimits
+from s3proxy_dev.demo import pseudorandom
+from s3proxy_dev.demo.banner import base_url, format_banner, format_lambda_banner, format_size, object_url
+from s3proxy_dev.demo.listen import ListenError, open_listener
+from s3proxy_dev.demo.samples import MIB, TEXT_KEY, demo_samples, sample_manifest
+from s3proxy_dev.function_url.config import PlatformLimits
 
 REPO = Path(__file__).resolve().parents[1]
 SMALL_BINARY = 2 * MIB + 1
@@ -41,8 +41,8 @@ class Demo:
     def __init__(self, port: int, binary_size: int, stderr_path: Path, lambda_path: str) -> None:
         code = (
             "import sys\n"
-            "from service.demo.lambda_path import LambdaPath\n"
-            "from service.demo.run import run_demo\n"
+            "from s3proxy_dev.demo.lambda_path import LambdaPath\n"
+            "from s3proxy_dev.demo.run import run_demo\n"
             f"sys.exit(run_demo('127.0.0.1', {port}, binary_size={binary_size}, lambda_path={lambda_path}))\n"
         )
         self.stderr_path = stderr_path

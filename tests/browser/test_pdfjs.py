@@ -15,7 +15,7 @@ from urllib.parse import quote, urlencode
 
 from playwright.sync_api import Page
 
-from service.demo import pdf
+from s3proxy_dev.demo import pdf
 from tests.browser.chromium import NetworkLog, wait_for
 from tests.browser.conftest import ProxyRun, SeededBucket
 from tests.browser.ranges import parse_content_range

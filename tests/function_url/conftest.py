@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from service.function_url import EmulatorConfig, FunctionIdentity, FunctionUrlEmulator, PlatformLimits
+from s3proxy_dev.function_url import EmulatorConfig, FunctionIdentity, FunctionUrlEmulator, PlatformLimits
 from tests.oracles.cases import write_scripts
 
 REPO = Path(__file__).resolve().parents[2]

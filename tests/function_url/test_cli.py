@@ -18,7 +18,7 @@ from tests.oracles.cases import CASES
 pytestmark = pytest.mark.anyio
 
 DEADLINE = 30.0
-EMULATOR = (sys.executable, "-m", "service.function_url")
+EMULATOR = (sys.executable, "-m", "s3proxy_dev.function_url")
 
 
 async def _start(*args: str, env: dict[str, str] | None = None) -> asyncio.subprocess.Process:

@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from service.function_url import FunctionIdentity, FunctionUrlEmulator
+from s3proxy_dev.function_url import FunctionIdentity, FunctionUrlEmulator
 from tests.function_url.client import assert_matches, fetch
 from tests.function_url.conftest import START_DEADLINE, OracleRuntime, running
 from tests.oracles.cases import CASES, OracleCase, OracleRequest, cases_for

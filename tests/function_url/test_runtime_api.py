@@ -18,8 +18,8 @@ import h11
 import httpx
 import pytest
 
-from service.function_url import EmulatorConfig, FunctionUrlEmulator
-from service.function_url.environment import State
+from s3proxy_dev.function_url import EmulatorConfig, FunctionUrlEmulator
+from s3proxy_dev.function_url.environment import State
 from tests.function_url.client import Observed, fetch
 from tests.oracles.cases import OracleRequest
 
@@ -125,7 +125,7 @@ async def test_response_without_an_invocation_is_403_and_a_wrong_id_is_400() -> 
 
 
 async def test_error_gives_502_and_the_error_type_is_normalised(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.ERROR, logger="service.function_url")
+    caplog.set_level(logging.ERROR, logger="s3proxy_dev.function_url")
     async with runtime_api() as (emulator, runtime):
         client = _invoke(emulator)
         request_id = (await runtime.get("/invocation/next")).headers["lambda-runtime-aws-request-id"]

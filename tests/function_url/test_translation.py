@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service.function_url.config import FunctionIdentity, PlatformLimits
-from service.function_url.event import ClientRequest, InvocationIds, build_event, split_target
-from service.function_url.limits import ResponseMeter, ResponseTooLarge
-from service.function_url.outcome import ResponseHead
-from service.function_url.responses import (
+from s3proxy_dev.function_url.config import FunctionIdentity, PlatformLimits
+from s3proxy_dev.function_url.event import ClientRequest, InvocationIds, build_event, split_target
+from s3proxy_dev.function_url.limits import ResponseMeter, ResponseTooLarge
+from s3proxy_dev.function_url.outcome import ResponseHead
+from s3proxy_dev.function_url.responses import (
     DELIMITER,
     MAX_PRELUDE_BYTES,
     BadResponse,
@@ -21,7 +21,7 @@ from service.function_url.responses import (
     decode_buffered,
     head_from_prelude,
 )
-from service.function_url.runtime_api import normalise_error_type
+from s3proxy_dev.function_url.runtime_api import normalise_error_type
 
 IDS = InvocationIds("req-1", "Root=1-00000000-000000000000000000000000")
 FUNCTION = FunctionIdentity(url_id="abc123", region="eu-west-1")

@@ -1,4 +1,4 @@
-"""Our runtime behind the project's local Function URL emulator (``service.function_url``), which
+"""Our runtime behind the project's local Function URL emulator (``s3proxy_dev.function_url``), which
 was written separately from the Runtime API spec: both sides must agree on the wire protocol."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import anyio
 import httpx
 import pytest
 
-from service.function_url import EmulatorConfig, FunctionUrlEmulator
+from s3proxy_dev.function_url import EmulatorConfig, FunctionUrlEmulator
 
 pytestmark = pytest.mark.anyio
 

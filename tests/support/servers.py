@@ -11,9 +11,9 @@ from contextlib import contextmanager
 
 import uvicorn
 
+from s3proxy_dev.function_url.config import EmulatorConfig
+from s3proxy_dev.function_url.emulator import FunctionUrlEmulator
 from service.app import create_app
-from service.function_url.config import EmulatorConfig
-from service.function_url.emulator import FunctionUrlEmulator
 from service.settings import Settings
 
 

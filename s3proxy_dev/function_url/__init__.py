@@ -6,9 +6,9 @@ Docker.  :class:`FunctionUrlEmulator` is the same thing for use from code and te
 
 from __future__ import annotations
 
-from service.function_url.cli import configure_parser, main, run
-from service.function_url.config import EmulatorConfig, FunctionIdentity, PlatformLimits
-from service.function_url.emulator import FunctionUrlEmulator
+from s3proxy_dev.function_url.cli import configure_parser, main, run
+from s3proxy_dev.function_url.config import EmulatorConfig, FunctionIdentity, PlatformLimits
+from s3proxy_dev.function_url.emulator import FunctionUrlEmulator
 
 __all__ = [
     "EmulatorConfig",

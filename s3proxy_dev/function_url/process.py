@@ -15,12 +15,12 @@ import secrets
 import signal
 import time
 
-from service.function_url.config import EmulatorConfig
-from service.function_url.environment import ExecutionEnvironment, State
-from service.function_url.invocation import InvocationQueue
-from service.function_url.outcome import InvocationFailure
+from s3proxy_dev.function_url.config import EmulatorConfig
+from s3proxy_dev.function_url.environment import ExecutionEnvironment, State
+from s3proxy_dev.function_url.invocation import InvocationQueue
+from s3proxy_dev.function_url.outcome import InvocationFailure
 
-log = logging.getLogger("service.function_url")
+log = logging.getLogger("s3proxy_dev.function_url")
 
 STOP_GRACE = 3.0
 """Seconds a runtime gets to exit after SIGTERM before it is killed."""

@@ -6,8 +6,8 @@ import socket
 
 import uvicorn
 
+from s3proxy_dev.demo.errors import ServeError
 from service.app import create_app
-from service.demo.errors import ServeError
 from service.settings import Settings
 
 # On Ctrl-C, responses still streaming get this long to finish before they are cut.

@@ -12,12 +12,12 @@ import asyncio
 import os
 from dataclasses import dataclass, field
 
-from service.demo.embedded_s3 import DUMMY_CREDENTIALS
-from service.demo.errors import ServeError
-from service.demo.signals import stop_signals_set
-from service.function_url.config import EmulatorConfig, FunctionIdentity, PlatformLimits
-from service.function_url.emulator import FunctionUrlEmulator
-from service.function_url.process import RuntimeStartError
+from s3proxy_dev.demo.embedded_s3 import DUMMY_CREDENTIALS
+from s3proxy_dev.demo.errors import ServeError
+from s3proxy_dev.demo.signals import stop_signals_set
+from s3proxy_dev.function_url.config import EmulatorConfig, FunctionIdentity, PlatformLimits
+from s3proxy_dev.function_url.emulator import FunctionUrlEmulator
+from s3proxy_dev.function_url.process import RuntimeStartError
 from service.settings import Settings
 
 
@@ -27,7 +27,7 @@ class LambdaPath:
 
     ``limits`` are Lambda's platform limits as the emulator applies them to each response
     (by default: 6 MiB at full speed, then 2 MiB/s, at most 200 MiB streamed; see
-    :class:`~service.function_url.config.PlatformLimits`), or ``None`` to lift them.
+    :class:`~s3proxy_dev.function_url.config.PlatformLimits`), or ``None`` to lift them.
     """
 
     limits: PlatformLimits | None = field(default_factory=PlatformLimits)

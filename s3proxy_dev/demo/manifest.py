@@ -1,9 +1,9 @@
-"""``python -m service.demo.manifest``: print the SHA-256 of every demo sample.
+"""``python -m s3proxy_dev.demo.manifest``: print the SHA-256 of every demo sample.
 
 The output is in ``sha256sum`` format (hash, two spaces, key), so downloads saved
 under their keys can be checked with ``sha256sum -c``::
 
-    python -m service.demo.manifest > SHA256SUMS
+    python -m s3proxy_dev.demo.manifest > SHA256SUMS
     curl -s --create-dirs -o docs/handbook.pdf http://127.0.0.1:8080/docs/handbook.pdf
     sha256sum -c --ignore-missing SHA256SUMS
 """
@@ -14,7 +14,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from service.demo.samples import DEFAULT_BINARY_SIZE, demo_samples, sample_manifest
+from s3proxy_dev.demo.samples import DEFAULT_BINARY_SIZE, demo_samples, sample_manifest
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -24,7 +24,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     A bad ``--binary-size`` is a usage error (message on stderr, exit status 2).
     """
     parser = argparse.ArgumentParser(
-        prog="python -m service.demo.manifest",
+        prog="python -m s3proxy_dev.demo.manifest",
         description="Print the SHA-256 of each object the demo seeds, in sha256sum format.",
     )
     parser.add_argument(

@@ -9,18 +9,18 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-from service.function_url.config import EmulatorConfig
-from service.function_url.environment import ExecutionEnvironment
-from service.function_url.front import FunctionUrlFront
-from service.function_url.h11io import Handler, serve_connection
-from service.function_url.invocation import InvocationQueue
-from service.function_url.outcome import InvocationFailure
-from service.function_url.process import RuntimeSupervisor
-from service.function_url.runtime_api import RuntimeApi
+from s3proxy_dev.function_url.config import EmulatorConfig
+from s3proxy_dev.function_url.environment import ExecutionEnvironment
+from s3proxy_dev.function_url.front import FunctionUrlFront
+from s3proxy_dev.function_url.h11io import Handler, serve_connection
+from s3proxy_dev.function_url.invocation import InvocationQueue
+from s3proxy_dev.function_url.outcome import InvocationFailure
+from s3proxy_dev.function_url.process import RuntimeSupervisor
+from s3proxy_dev.function_url.runtime_api import RuntimeApi
 
 RUNTIME_API_HOST = "127.0.0.1"
 
-log = logging.getLogger("service.function_url")
+log = logging.getLogger("s3proxy_dev.function_url")
 
 
 class _Listener:

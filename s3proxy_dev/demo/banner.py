@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from urllib.parse import quote
 
-from service.demo.listen import display_address
-from service.demo.samples import Sample
-from service.function_url.config import PlatformLimits
+from s3proxy_dev.demo.listen import display_address
+from s3proxy_dev.demo.samples import Sample
+from s3proxy_dev.function_url.config import PlatformLimits
 
 HEALTH_PATH = "/_s3proxy/health"
 
@@ -61,7 +61,7 @@ def format_lambda_banner(
     first = object_url(base, samples[0].key)
     examples = [
         "Stream with curl -N (no buffering: each part is passed on as it arrives):",
-        f"  curl -N -s {first} | sha256sum    # compare: python -m service.demo.manifest",
+        f"  curl -N -s {first} | sha256sum    # compare: python -m s3proxy_dev.demo.manifest",
         f"  curl -N -s -o /dev/null -w '%{{http_code}} %{{size_download}} bytes in %{{time_total}} s\\n' {first}",
         _range_example("curl -N", _largest_url(base, samples)),
     ]

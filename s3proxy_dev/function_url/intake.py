@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import h11
 
-from service.function_url.config import PlatformLimits, UrlInvokeMode
-from service.function_url.h11io import H11Stream, PeerGone
-from service.function_url.limits import ResponseMeter, ResponseTooLarge
-from service.function_url.outcome import (
+from s3proxy_dev.function_url.config import PlatformLimits, UrlInvokeMode
+from s3proxy_dev.function_url.h11io import H11Stream, PeerGone
+from s3proxy_dev.function_url.limits import ResponseMeter, ResponseTooLarge
+from s3proxy_dev.function_url.outcome import (
     BodyChunk,
     ChannelClosed,
     InvocationFailure,
@@ -27,14 +27,14 @@ from service.function_url.outcome import (
     ResponseEnd,
     ResponseHead,
 )
-from service.function_url.responses import (
+from s3proxy_dev.function_url.responses import (
     PRELUDE_CONTENT_TYPE,
     BadResponse,
     PreludeDecoder,
     decode_buffered,
 )
 
-log = logging.getLogger("service.function_url")
+log = logging.getLogger("s3proxy_dev.function_url")
 
 ERROR_TYPE_TRAILER = b"lambda-runtime-function-error-type"
 ERROR_BODY_TRAILER = b"lambda-runtime-function-error-body"

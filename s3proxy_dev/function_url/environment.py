@@ -18,10 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from service.function_url.invocation import Invocation, InvocationQueue
-from service.function_url.outcome import InvocationFailure
+from s3proxy_dev.function_url.invocation import Invocation, InvocationQueue
+from s3proxy_dev.function_url.outcome import InvocationFailure
 
-log = logging.getLogger("service.function_url")
+log = logging.getLogger("s3proxy_dev.function_url")
 
 
 class State(enum.Enum):

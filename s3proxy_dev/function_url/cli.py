@@ -12,17 +12,17 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from service.function_url.config import (
+from s3proxy_dev.function_url.config import (
     MAX_FUNCTION_TIMEOUT,
     EmulatorConfig,
     FunctionIdentity,
     PlatformLimits,
     default_command,
 )
-from service.function_url.emulator import FunctionUrlEmulator
-from service.function_url.process import RuntimeStartError
+from s3proxy_dev.function_url.emulator import FunctionUrlEmulator
+from s3proxy_dev.function_url.process import RuntimeStartError
 
-log = logging.getLogger("service.function_url")
+log = logging.getLogger("s3proxy_dev.function_url")
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1

@@ -13,14 +13,14 @@ import socket
 import sys
 from collections.abc import Sequence
 
-from service.demo.banner import base_url, format_banner, format_lambda_banner, format_size
-from service.demo.embedded_s3 import DEMO_REGION, EmbeddedS3, ensure_credentials, seed_bucket
-from service.demo.errors import ServeError
-from service.demo.lambda_path import LambdaPath, serve_lambda_path
-from service.demo.listen import ListenError, open_listener
-from service.demo.samples import DEFAULT_BINARY_SIZE, Sample, demo_samples
-from service.demo.signals import signals_ignored, stop_signals_interrupt
-from service.demo.uvicorn_path import serve_uvicorn
+from s3proxy_dev.demo.banner import base_url, format_banner, format_lambda_banner, format_size
+from s3proxy_dev.demo.embedded_s3 import DEMO_REGION, EmbeddedS3, ensure_credentials, seed_bucket
+from s3proxy_dev.demo.errors import ServeError
+from s3proxy_dev.demo.lambda_path import LambdaPath, serve_lambda_path
+from s3proxy_dev.demo.listen import ListenError, open_listener
+from s3proxy_dev.demo.samples import DEFAULT_BINARY_SIZE, Sample, demo_samples
+from s3proxy_dev.demo.signals import signals_ignored, stop_signals_interrupt
+from s3proxy_dev.demo.uvicorn_path import serve_uvicorn
 from service.settings import Settings
 
 DEMO_BUCKET = "demo-bucket"
@@ -40,7 +40,7 @@ def run_demo(
     """Run the demo until SIGINT (Ctrl-C) or SIGTERM; return the process exit status.
 
     Starts moto's S3 on a free loopback port, seeds :data:`DEMO_BUCKET` with the
-    samples of :func:`service.demo.samples.demo_samples` (``binary_size`` bytes for the
+    samples of :func:`s3proxy_dev.demo.samples.demo_samples` (``binary_size`` bytes for the
     binary, 256 MiB by default), serves the proxy on ``host``:``port`` (0 picks a free
     port) and prints a banner with the URLs to try.  The proxy runs under uvicorn, or,
     given ``lambda_path``, as our Lambda runtime behind the local Function URL emulator.

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from service.demo import pdf, png, pseudorandom, wav
+from s3proxy_dev.demo import pdf, png, pseudorandom, wav
 
 MIB = 1 << 20
 DEFAULT_BINARY_SIZE = 256 * MIB

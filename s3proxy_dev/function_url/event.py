@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
-from service.function_url.config import FunctionIdentity
+from s3proxy_dev.function_url.config import FunctionIdentity
 
 JsonObject = dict[str, object]
 

@@ -13,13 +13,13 @@ import time
 
 import h11
 
-from service.function_url.config import EmulatorConfig
-from service.function_url.event import ClientRequest, InvocationIds, build_event
-from service.function_url.h11io import BadRequest, H11Stream, PeerGone
-from service.function_url.invocation import Invocation, InvocationQueue
-from service.function_url.outcome import BodyChunk, InvocationFailure, ResponseEnd, ResponseHead
+from s3proxy_dev.function_url.config import EmulatorConfig
+from s3proxy_dev.function_url.event import ClientRequest, InvocationIds, build_event
+from s3proxy_dev.function_url.h11io import BadRequest, H11Stream, PeerGone
+from s3proxy_dev.function_url.invocation import Invocation, InvocationQueue
+from s3proxy_dev.function_url.outcome import BodyChunk, InvocationFailure, ResponseEnd, ResponseHead
 
-log = logging.getLogger("service.function_url")
+log = logging.getLogger("s3proxy_dev.function_url")
 
 BODYLESS_STATUSES = (204, 304)
 ERROR_BODY = b"Internal Server Error"

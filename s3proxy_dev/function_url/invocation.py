@@ -9,7 +9,7 @@ import uuid
 from collections import deque
 from dataclasses import dataclass, field
 
-from service.function_url.outcome import InvocationFailure, OutcomeChannel
+from s3proxy_dev.function_url.outcome import InvocationFailure, OutcomeChannel
 
 
 def new_trace_root() -> str:

@@ -15,14 +15,14 @@ from urllib.parse import unquote
 
 import h11
 
-from service.function_url.config import MIB, EmulatorConfig
-from service.function_url.environment import ExecutionEnvironment, RuntimeApiError
-from service.function_url.h11io import H11Stream, PeerGone, header_value
-from service.function_url.intake import Intake, Truncated, read_data, relay_response
-from service.function_url.invocation import Invocation
-from service.function_url.outcome import InvocationFailure
+from s3proxy_dev.function_url.config import MIB, EmulatorConfig
+from s3proxy_dev.function_url.environment import ExecutionEnvironment, RuntimeApiError
+from s3proxy_dev.function_url.h11io import H11Stream, PeerGone, header_value
+from s3proxy_dev.function_url.intake import Intake, Truncated, read_data, relay_response
+from s3proxy_dev.function_url.invocation import Invocation
+from s3proxy_dev.function_url.outcome import InvocationFailure
 
-log = logging.getLogger("service.function_url")
+log = logging.getLogger("s3proxy_dev.function_url")
 
 NEXT_PATH = "/2018-06-01/runtime/invocation/next"
 INIT_ERROR_PATH = "/2018-06-01/runtime/init/error"

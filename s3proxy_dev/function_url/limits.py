@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from service.function_url.config import PlatformLimits
+from s3proxy_dev.function_url.config import PlatformLimits
 
 
 class ResponseTooLarge(Exception):

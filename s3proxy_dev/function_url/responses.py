@@ -17,7 +17,7 @@ import binascii
 import json
 import re
 
-from service.function_url.outcome import HeaderPairs, ResponseHead
+from s3proxy_dev.function_url.outcome import HeaderPairs, ResponseHead
 
 PRELUDE_CONTENT_TYPE = "application/vnd.awslambda.http-integration-response"
 DELIMITER = b"\x00" * 8

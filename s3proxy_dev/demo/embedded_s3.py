@@ -17,7 +17,7 @@ import boto3
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 
-from service.demo.samples import MIB, Sample
+from s3proxy_dev.demo.samples import MIB, Sample
 
 if TYPE_CHECKING:
     from moto.server import ThreadedMotoServer

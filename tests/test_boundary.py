@@ -1,0 +1,67 @@
+"""The deployable product (:mod:`service`) never loads a developer tool (:mod:`s3proxy_dev`).
+
+Each check runs in a fresh interpreter, so what the test process itself imported cannot
+hide an import: the Lambda runtime's entry, the app built by ``create_app`` and served
+through its lifespan, and the command line's own modules.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DEVELOPER_ONLY = ("s3proxy_dev", "moto", "tests")
+"""Top-level packages the product must not load: the tools, their embedded S3 and the tests."""
+
+_REPORT = "import json, sys\nprint(json.dumps(sorted(sys.modules)))"
+
+
+def _modules_after(code: str) -> list[str]:
+    result = subprocess.run(
+        [sys.executable, "-c", f"{code}\n{_REPORT}"],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "S3_PROXY_BUCKET": "boundary", "AWS_REGION": "us-east-1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    modules: list[str] = json.loads(result.stdout.splitlines()[-1])
+    return modules
+
+
+def _developer_modules(modules: list[str]) -> list[str]:
+    return [name for name in modules if name.split(".")[0] in DEVELOPER_ONLY]
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        pytest.param("import service.lambda_bridge.entry", id="lambda-runtime-entry"),
+        pytest.param("import service.__main__, service.cli", id="command-line"),
+        pytest.param(
+            "import asyncio\n"
+            "from starlette.testclient import TestClient\n"
+            "from service.app import create_app\n"
+            "from service.settings import Settings\n"
+            "with TestClient(create_app(Settings.from_env())) as client:\n"
+            "    assert client.get('/_s3proxy/health').status_code == 200",
+            id="create-app-through-its-lifespan",
+        ),
+    ],
+)
+def test_product_imports_no_developer_tool(code: str) -> None:
+    modules = _modules_after(code)
+    assert "service" in modules
+    assert _developer_modules(modules) == []
+
+
+def test_the_check_sees_a_developer_tool_when_one_is_imported() -> None:
+    modules = _modules_after("import s3proxy_dev.function_url")
+    assert "s3proxy_dev.function_url.emulator" in _developer_modules(modules)

@@ -287,3 +287,15 @@ def test_build_context_holds_only_what_pip_install_reads() -> None:
         if item["instruction"] == "COPY" and not item["value"].startswith("--from")
     }
     assert copied == allowed
+
+
+@pytest.mark.parametrize("tool", ["demo", "function-url"])
+def test_image_holds_the_product_only(install: Path, tool: str) -> None:
+    (site,) = (install / "lib").glob("python3.*/site-packages")
+    assert (site / "service" / "lambda_bridge" / "entry.py").is_file()
+    assert not [path.name for path in site.iterdir() if path.name.startswith(("s3proxy_dev", "moto"))]
+    command = [str(install / "bin" / "s3-stream-proxy"), tool, "--help"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 2
+    message = f"s3-stream-proxy: error: '{tool}' is a developer tool, not part of this deployment"
+    assert result.stderr.splitlines() == [f"{message}; run it from a source checkout"]

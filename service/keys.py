@@ -17,6 +17,8 @@ from service.errors import BadRequest
 MAX_KEY_BYTES = 1024
 """S3's limit on a key's length, in UTF-8 bytes (S3 docs, "Naming Amazon S3 objects")."""
 
+_DOT_SEGMENTS = frozenset({".", ".."})
+
 
 def object_key(scope: Scope, prefix: str) -> str:
     """Return the S3 key a request names: ``prefix`` + the path, percent-decoded once.
@@ -25,9 +27,13 @@ def object_key(scope: Scope, prefix: str) -> str:
     strict UTF-8, without its one leading ``/``. ``+`` stays a literal plus; doubled
     and trailing slashes are kept.
 
+    A ``.`` or ``..`` segment, however it was encoded (``%2e``, ``%2E%2e``, or made one by
+    a decoded ``%2F``), is refused: CDNs and browsers normalise such paths (RFC 3986
+    §5.2.4), so the same URL could name one key here and another in front of us.
+
     Raises:
-        BadRequest: the key is empty, not UTF-8, longer than 1,024 UTF-8 bytes, or
-            contains control characters.
+        BadRequest: the key is empty, not UTF-8, has ``.``/``..`` segments, is longer than
+            1,024 UTF-8 bytes, or contains control characters.
     """
     raw = scope.get("raw_path") or scope["path"].encode("utf-8")
     try:
@@ -37,6 +43,8 @@ def object_key(scope: Scope, prefix: str) -> str:
     name = path[1:] if path.startswith("/") else path
     if not name:
         raise BadRequest("no object key in the path")
+    if not _DOT_SEGMENTS.isdisjoint(name.split("/")):
+        raise BadRequest("the path has '.' or '..' segments")
     key = prefix + name
     if len(key.encode("utf-8")) > MAX_KEY_BYTES:
         raise BadRequest(f"the object key is longer than {MAX_KEY_BYTES} bytes")

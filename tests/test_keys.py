@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
+import http.client
+from urllib.parse import quote, urlsplit
 
 import httpx
 import pytest
@@ -10,6 +11,28 @@ import pytest
 from service.errors import BadRequest
 from service.keys import object_key
 from tests.support.backends import Backend
+
+DOT_SEGMENT_PATHS = [
+    pytest.param(raw, id=f"dot-segment-{raw.decode()}")
+    for raw in (
+        b"/..",
+        b"/.",
+        b"/a/../b",
+        b"/a/./b",
+        b"/a/..",
+        b"/../a",
+        b"/a/%2e%2e/b",
+        b"/a/%2E%2E/b",
+        b"/a/.%2e/b",
+        b"/a/%2e./b",
+        b"/a/%2e/b",
+        b"/a%2F..%2Fb",
+        b"/a%2f%2e%2e%2fb",
+        b"/a/..%2F",
+    )
+]
+"""Every spelling of a ``.`` or ``..`` segment: literal, percent-encoded in either case, or
+made a segment by an encoded slash."""
 
 
 def scope(raw_path: bytes) -> dict[str, object]:
@@ -47,11 +70,25 @@ def test_object_key_decodes_raw_path_exactly_once(raw: bytes, prefix: str, key: 
         pytest.param(b"/%FF%FE", id="not-utf8"),
         pytest.param(b"/" + b"k" * 1025, id="too-long"),
         pytest.param(b"/" + "é".encode() * 513, id="too-long-in-utf8-bytes"),
+        *DOT_SEGMENT_PATHS,
     ],
 )
 def test_object_key_rejects_bad_keys(raw: bytes) -> None:
     with pytest.raises(BadRequest):
         object_key(scope(raw), "")
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        pytest.param(b"/a..b", "a..b", id="dots-inside-a-segment"),
+        pytest.param(b"/.hidden", ".hidden", id="leading-dot"),
+        pytest.param(b"/.../x", ".../x", id="three-dots"),
+        pytest.param(b"/a/%252e%252e/b", "a/%2e%2e/b", id="double-encoded-is-literal"),
+    ],
+)
+def test_dots_that_are_not_dot_segments_are_keys(raw: bytes, key: str) -> None:
+    assert object_key(scope(raw), "") == key
 
 
 def test_key_of_exactly_1024_bytes_is_allowed() -> None:
@@ -118,4 +155,21 @@ def test_bad_keys_get_400_without_calling_s3(path: str, target: str, relay: obje
     response = httpx.get(target + path)
     assert response.status_code == 400
     assert "request id:" in response.text
+    assert relay.connections_made == before  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("raw", DOT_SEGMENT_PATHS)
+def test_dot_segments_get_400_without_calling_s3(raw: bytes, target: str, relay: object) -> None:
+    """Sent verbatim (http.client does not normalise paths, unlike browsers and httpx)."""
+    before = relay.connections_made  # type: ignore[attr-defined]
+    url = urlsplit(target)
+    connection = http.client.HTTPConnection(url.hostname or "", url.port, timeout=30)
+    try:
+        connection.request("GET", raw.decode())
+        response = connection.getresponse()
+        body = response.read().decode()
+    finally:
+        connection.close()
+    assert response.status == 400
+    assert "'.' or '..' segments" in body
     assert relay.connections_made == before  # type: ignore[attr-defined]

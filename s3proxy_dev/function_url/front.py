@@ -15,7 +15,7 @@ import h11
 
 from s3proxy_dev.function_url.config import EmulatorConfig
 from s3proxy_dev.function_url.event import ClientRequest, InvocationIds, build_event
-from s3proxy_dev.function_url.h11io import BadRequest, H11Stream, PeerGone
+from s3proxy_dev.function_url.h11io import MalformedRequest, PeerGone, ServerConnection
 from s3proxy_dev.function_url.invocation import Invocation, InvocationQueue
 from s3proxy_dev.function_url.outcome import BodyChunk, InvocationFailure, ResponseEnd, ResponseHead
 
@@ -36,7 +36,7 @@ class FunctionUrlFront:
         self._config = config
         self._queue = queue
 
-    async def handle(self, stream: H11Stream) -> None:
+    async def handle(self, stream: ServerConnection) -> None:
         """Answer one client request on ``stream`` (an :data:`h11io.Handler`)."""
         try:
             event = await stream.next_event()
@@ -44,7 +44,7 @@ class FunctionUrlFront:
                 return
             await stream.continue_if_expected()
             body = await self._read_body(stream)
-        except BadRequest as exc:
+        except MalformedRequest as exc:
             await stream.refuse(exc)
             return
         except RequestTooLarge:
@@ -59,7 +59,7 @@ class FunctionUrlFront:
         )
         await self._invoke(stream, request)
 
-    async def _read_body(self, stream: H11Stream) -> bytes:
+    async def _read_body(self, stream: ServerConnection) -> bytes:
         limit = self._config.limits.max_request_bytes if self._config.limits else None
         parts: list[bytes] = []
         size = 0
@@ -74,7 +74,7 @@ class FunctionUrlFront:
                 raise RequestTooLarge
             parts.append(bytes(event.data))
 
-    async def _invoke(self, stream: H11Stream, request: ClientRequest) -> None:
+    async def _invoke(self, stream: ServerConnection, request: ClientRequest) -> None:
         invocation = Invocation(event=b"")
         ids = InvocationIds(invocation.request_id, invocation.trace_root)
         event = build_event(request, ids, self._config.function)
@@ -96,7 +96,7 @@ class FunctionUrlFront:
             elapsed_ms,
         )
 
-    async def _relay(self, stream: H11Stream, invocation: Invocation, method: str) -> str:
+    async def _relay(self, stream: ServerConnection, invocation: Invocation, method: str) -> str:
         first = await invocation.channel.get()
         if isinstance(first, InvocationFailure):
             _log_failure(invocation, first)
@@ -114,7 +114,7 @@ class FunctionUrlFront:
         bodyless = method == "HEAD" or first.status in BODYLESS_STATUSES
         return await self._stream_body(stream, invocation, first.status, bodyless)
 
-    async def _stream_body(self, stream: H11Stream, invocation: Invocation, status: int, bodyless: bool) -> str:
+    async def _stream_body(self, stream: ServerConnection, invocation: Invocation, status: int, bodyless: bool) -> str:
         while True:
             item = await invocation.channel.get()
             if isinstance(item, BodyChunk):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import h11
 
 from s3proxy_dev.function_url.config import PlatformLimits, UrlInvokeMode
-from s3proxy_dev.function_url.h11io import H11Stream, PeerGone
+from s3proxy_dev.function_url.h11io import PeerGone, ServerConnection
 from s3proxy_dev.function_url.limits import ResponseMeter, ResponseTooLarge
 from s3proxy_dev.function_url.outcome import (
     BodyChunk,
@@ -75,7 +75,7 @@ class Truncated(Exception):
     """The runtime's connection broke before the response body was complete."""
 
 
-async def read_data(stream: H11Stream) -> tuple[bytes | None, list[tuple[bytes, bytes]]]:
+async def read_data(stream: ServerConnection) -> tuple[bytes | None, list[tuple[bytes, bytes]]]:
     """Return the next body piece, or ``(None, trailers)`` at the end of the body.
 
     Raises :class:`Truncated` if the connection ends first.
@@ -91,7 +91,7 @@ async def read_data(stream: H11Stream) -> tuple[bytes | None, list[tuple[bytes, 
     raise Truncated(f"unexpected {type(event).__name__} in the response body")
 
 
-async def relay_response(stream: H11Stream, intake: Intake, channel: OutcomeChannel) -> int:
+async def relay_response(stream: ServerConnection, intake: Intake, channel: OutcomeChannel) -> int:
     """Read the whole response POST body and put the client's outcomes into ``channel``.
 
     Returns the HTTP status for the runtime: 202, or 413 when the response was cut for size.
@@ -102,7 +102,7 @@ async def relay_response(stream: H11Stream, intake: Intake, channel: OutcomeChan
     return await _relay_buffered(stream, intake, channel)
 
 
-async def _relay_stream(stream: H11Stream, intake: Intake, channel: OutcomeChannel) -> int:
+async def _relay_stream(stream: ServerConnection, intake: Intake, channel: OutcomeChannel) -> int:
     meter = ResponseMeter(intake.limits, streamed=True)
     decoder = PreludeDecoder() if intake.content_type == PRELUDE_CONTENT_TYPE else RawStart(intake.content_type)
     while True:
@@ -117,7 +117,7 @@ async def _relay_stream(stream: H11Stream, intake: Intake, channel: OutcomeChann
         await _forward(channel, decoder, data)
 
 
-async def _cut_for_size(stream: H11Stream, channel: OutcomeChannel, error: ResponseTooLarge) -> int:
+async def _cut_for_size(stream: ServerConnection, channel: OutcomeChannel, error: ResponseTooLarge) -> int:
     """Fail the invocation, then read and drop the rest of the body before answering 413.
 
     Answering while the runtime still writes would reset its connection and crash a client
@@ -182,7 +182,7 @@ def _error_message(encoded: bytes | None) -> str:
     return str(details)
 
 
-async def _relay_buffered(stream: H11Stream, intake: Intake, channel: OutcomeChannel) -> int:
+async def _relay_buffered(stream: ServerConnection, intake: Intake, channel: OutcomeChannel) -> int:
     meter = ResponseMeter(intake.limits, streamed=False)
     parts: list[bytes] = []
     while True:

@@ -17,7 +17,7 @@ import h11
 
 from s3proxy_dev.function_url.config import MIB, EmulatorConfig
 from s3proxy_dev.function_url.environment import ExecutionEnvironment, RuntimeApiError
-from s3proxy_dev.function_url.h11io import H11Stream, PeerGone, header_value
+from s3proxy_dev.function_url.h11io import PeerGone, ServerConnection, header_value
 from s3proxy_dev.function_url.intake import Intake, Truncated, read_data, relay_response
 from s3proxy_dev.function_url.invocation import Invocation
 from s3proxy_dev.function_url.outcome import InvocationFailure
@@ -52,13 +52,13 @@ def error_message(body: bytes) -> str:
     return body.decode("utf-8", "replace")
 
 
-async def send_json(stream: H11Stream, status: int, payload: dict[str, str]) -> None:
+async def send_json(stream: ServerConnection, status: int, payload: dict[str, str]) -> None:
     """Send a JSON response as RAPID renders its replies."""
     body = json.dumps(payload).encode()
     await stream.send_simple(status, [("content-type", "application/json")], body)
 
 
-async def read_body(stream: H11Stream, limit: int) -> bytes:
+async def read_body(stream: ServerConnection, limit: int) -> bytes:
     """Read a whole request body of at most ``limit`` bytes.
 
     Raises :class:`RuntimeApiError` (413) beyond ``limit`` and :class:`PeerGone` if cut short.
@@ -85,7 +85,7 @@ class RuntimeApi:
         self._env = environment
         self._config = config
 
-    async def handle(self, stream: H11Stream) -> None:
+    async def handle(self, stream: ServerConnection) -> None:
         """Answer one request on ``stream`` (an :data:`h11io.Handler`)."""
         event = await stream.next_event()
         if not isinstance(event, h11.Request):
@@ -95,7 +95,7 @@ class RuntimeApi:
         except RuntimeApiError as exc:
             await send_json(stream, exc.status, {"errorMessage": exc.message, "errorType": exc.error_type})
 
-    async def _dispatch(self, stream: H11Stream, request: h11.Request) -> None:
+    async def _dispatch(self, stream: ServerConnection, request: h11.Request) -> None:
         method = request.method.decode("ascii", "replace")
         path = request.target.decode("latin-1").split("?", 1)[0]
         match = INVOCATION_POST.match(path)
@@ -112,7 +112,7 @@ class RuntimeApi:
         else:
             raise RuntimeApiError(404, "NotFound", f"no Runtime API endpoint at {path}")
 
-    async def _next(self, stream: H11Stream) -> None:
+    async def _next(self, stream: ServerConnection) -> None:
         await read_body(stream, 0)
         invocation = await self._env.next_invocation()
         try:
@@ -131,7 +131,7 @@ class RuntimeApi:
             ("Content-Type", "application/json"),
         ]
 
-    async def _response(self, stream: H11Stream, request: h11.Request, request_id: str) -> None:
+    async def _response(self, stream: ServerConnection, request: h11.Request, request_id: str) -> None:
         invocation = self._env.begin_response(request_id, error=False)
         mode = header_value(request.headers, RESPONSE_MODE)
         if mode is not None and mode != "streaming":
@@ -148,7 +148,9 @@ class RuntimeApi:
             raise RuntimeApiError(413, "RequestEntityTooLarge", message)
         await send_json(stream, 202, {"status": "OK"})
 
-    async def _relay(self, stream: H11Stream, request: h11.Request, invocation: Invocation, *, streaming: bool) -> int:
+    async def _relay(
+        self, stream: ServerConnection, request: h11.Request, invocation: Invocation, *, streaming: bool
+    ) -> int:
         default_type = "application/octet-stream" if streaming else "application/json"
         content_type = header_value(request.headers, b"content-type") or default_type
         intake = Intake(self._config.invoke_mode, streaming, content_type, self._config.limits)
@@ -161,7 +163,7 @@ class RuntimeApi:
         finally:
             self._env.end_response()
 
-    async def _error(self, stream: H11Stream, request: h11.Request, request_id: str) -> None:
+    async def _error(self, stream: ServerConnection, request: h11.Request, request_id: str) -> None:
         invocation = self._env.begin_response(request_id, error=True)
         try:
             body = await read_body(stream, MAX_ERROR_BODY)
@@ -176,7 +178,7 @@ class RuntimeApi:
         await invocation.channel.fail(failure)
         await send_json(stream, 202, {"status": "OK"})
 
-    async def _init_error(self, stream: H11Stream, request: h11.Request) -> None:
+    async def _init_error(self, stream: ServerConnection, request: h11.Request) -> None:
         body = await read_body(stream, MAX_ERROR_BODY)
         error_type = normalise_error_type(header_value(request.headers, b"lambda-runtime-function-error-type"))
         failure = InvocationFailure(error_type, error_message(body))

@@ -23,7 +23,7 @@ from service.lambda_bridge.framing import (
     PRELUDE_CONTENT_TYPE,
     ErrorReport,
 )
-from service.lambda_bridge.http1 import HTTPConnection, Reply
+from service.lambda_bridge.http1 import Reply, RuntimeAPIConnection
 
 RUNTIME_API_VARIABLE = "AWS_LAMBDA_RUNTIME_API"
 API_PREFIX = "/2018-06-01/runtime"
@@ -104,7 +104,7 @@ class ResponseStream:
     any trailers.
     """
 
-    def __init__(self, connection: HTTPConnection, target: str, host_header: bytes) -> None:
+    def __init__(self, connection: RuntimeAPIConnection, target: str, host_header: bytes) -> None:
         self._connection = connection
         self._target = target
         self._host_header = host_header
@@ -165,7 +165,7 @@ class RuntimeAPIClient:
 
     async def open_stream(self, request_id: str) -> ResponseStream:
         """Connect for a streaming response to invocation ``request_id``; nothing is sent yet."""
-        connection = await HTTPConnection.open(self.address.host, self.address.port)
+        connection = await RuntimeAPIConnection.open(self.address.host, self.address.port)
         target = f"{API_PREFIX}/invocation/{quote(request_id, safe='')}/response"
         return ResponseStream(connection, target, self.address.host_header)
 
@@ -194,7 +194,7 @@ class RuntimeAPIClient:
             headers += [(b"Content-Type", b"application/json"), (b"Content-Length", b"%d" % len(body))]
         if error_type is not None:
             headers.append((ERROR_TYPE_TRAILER, error_type.encode("ascii")))
-        connection = await HTTPConnection.open(self.address.host, self.address.port)
+        connection = await RuntimeAPIConnection.open(self.address.host, self.address.port)
         try:
             await connection.send(h11.Request(method=method, target=API_PREFIX + path, headers=headers))
             if body:

@@ -12,7 +12,6 @@ from service.http import disposition, multipart
 from service.http.ranges import ByteRange, content_range, s3_range, unsatisfied_range
 from service.representation import representation_headers
 from service.s3 import GetResult, ObjectBody, ObjectMeta, ObjectStore
-from service.s3range import served_range
 from service.settings import Settings
 from service.streaming import ObjectStreamResponse
 
@@ -82,20 +81,31 @@ def window(meta: ObjectMeta, byte_range: ByteRange) -> tuple[int, int]:
     Raises:
         BadGateway: the answer does not hold all of ``byte_range``.
     """
-    if not covers(meta, byte_range):
+    skip = _offset(meta, byte_range)
+    if skip is None:
         raise BadGateway("S3 answered with a different byte range")
-    return byte_range.first - _served_span(meta)[0], byte_range.length
+    return skip, byte_range.length
 
 
 def covers(meta: ObjectMeta, byte_range: ByteRange) -> bool:
     """Whether an S3 answer described by ``meta`` holds all of ``byte_range``."""
-    first, last = _served_span(meta)
-    return first <= byte_range.first and byte_range.last <= last
+    return _offset(meta, byte_range) is not None
 
 
-def _served_span(meta: ObjectMeta) -> tuple[int, int]:
-    """The (first, last) positions an S3 answer holds: its ``Content-Range``, else the whole object."""
-    return served_range(meta.headers.get("content-range")) or (0, meta.size - 1)
+def _offset(meta: ObjectMeta, byte_range: ByteRange) -> int | None:
+    """How many bytes into an S3 answer's body ``byte_range`` starts; None unless the body holds all of it.
+
+    The body holds its ``Content-Range`` when that is valid (RFC 9110 §14.4), the whole
+    object without one, and nothing that can be placed otherwise (an unsatisfied or
+    invalid ``Content-Range``, or an empty object).
+    """
+    if meta.content_range is not None:
+        held = meta.content_range.span
+    else:
+        held = ByteRange(0, meta.size - 1) if meta.size else None
+    if held is None or byte_range.first < held.first or byte_range.last > held.last:
+        return None
+    return byte_range.first - held.first
 
 
 def byteranges(

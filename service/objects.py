@@ -31,10 +31,9 @@ from service.errors import PreconditionFailed, RangeNotSatisfiable, ServiceUnava
 from service.http.dates import parse_http_date
 from service.http.etags import parse_entity_tag
 from service.http.preconditions import Outcome, Preconditions, Verdict, decide, s3_conditions
-from service.http.ranges import RangeDecision, RangeOutcome, parse_range, s3_range
+from service.http.ranges import RangeDecision, RangeOutcome, parse_range, s3_range, s3_single_range
 from service.keys import object_key
 from service.s3 import GetResult, ObjectMeta, ObjectStore
-from service.s3range import served_range, single_range_spec
 from service.settings import Settings
 
 ALLOW = "GET, HEAD, OPTIONS"
@@ -117,7 +116,7 @@ def _one_request_suffices(wanted: ObjectRequest) -> bool:
         return False
     if wanted.range_header is None:
         return True
-    if single_range_spec(wanted.range_header) is None:
+    if s3_single_range(wanted.range_header) is None:
         return False
     # If-Range travels as S3's IfMatch / IfUnmodifiedSince, which the client's own
     # If-Match / If-Unmodified-Since would then collide with.
@@ -129,7 +128,7 @@ async def _get_at_once(store: ObjectStore, wanted: ObjectRequest) -> Response:
     """One ``GetObject`` carrying the range and the preconditions S3 can evaluate itself."""
     delegated = s3_conditions("GET", wanted.conditions)
     params: dict[str, object] = dict(delegated.params()) if delegated else {}
-    spec = single_range_spec(wanted.range_header) if wanted.range_header else None
+    spec = s3_single_range(wanted.range_header) if wanted.range_header else None
     if_range = _if_range_params(wanted.conditions.if_range) if spec else {}
     if spec and if_range is not None:
         params.update(Range=spec, **if_range)
@@ -170,8 +169,7 @@ async def _settle(store: ObjectStore, wanted: ObjectRequest, result: GetResult) 
         result.body.close()
         raise PreconditionFailed("a precondition failed")
     decision = _range_decision(wanted, meta, outcome.range_applies)
-    served = served_range(meta.headers.get("content-range"))
-    if decision.outcome is RangeOutcome.IGNORE and served is None:
+    if decision.outcome is RangeOutcome.IGNORE and meta.content_range is None:  # the whole object
         return delivery.whole(result, wanted.view)
     if decision.outcome is RangeOutcome.SATISFIABLE and not decision.is_multipart:
         (wanted_range,) = decision.ranges

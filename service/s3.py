@@ -33,6 +33,7 @@ from service.errors import (
     ServiceUnavailable,
     StreamBroken,
 )
+from service.http.ranges import ContentRange, parse_content_range
 from service.settings import Settings
 
 if TYPE_CHECKING:
@@ -47,10 +48,13 @@ class ObjectMeta:
         size: size of the whole object in bytes (also for ranged answers).
         headers: S3's response headers, names lower-cased, values verbatim
             (``etag`` keeps its quotes, ``last-modified`` its IMF-fixdate text).
+        content_range: S3's ``Content-Range``, parsed once; None when it sent none or
+            one that is not a ``bytes`` range (the body then holds the whole object).
     """
 
     size: int
     headers: Mapping[str, str]
+    content_range: ContentRange | None = None
 
     @property
     def etag(self) -> str | None:
@@ -205,13 +209,8 @@ def _validators(headers: Mapping[str, str]) -> dict[str, str]:
 
 def _meta(answer: Mapping[str, Any]) -> ObjectMeta:
     headers = {k.lower(): v for k, v in answer.get("ResponseMetadata", {}).get("HTTPHeaders", {}).items()}
-    return ObjectMeta(size=_representation_size(answer, headers), headers=headers)
-
-
-def _representation_size(answer: Mapping[str, Any], headers: Mapping[str, str]) -> int:
-    content_range = headers.get("content-range", "")
-    if "/" in content_range:
-        total = content_range.rsplit("/", 1)[1]
-        if total.isdigit():
-            return int(total)
-    return int(answer.get("ContentLength", 0))
+    served = parse_content_range(headers["content-range"]) if "content-range" in headers else None
+    size = served.complete_length if served else None
+    if size is None:
+        size = int(answer.get("ContentLength", 0))
+    return ObjectMeta(size=size, headers=headers, content_range=served)

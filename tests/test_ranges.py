@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import itertools
 import time
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given
@@ -13,10 +14,13 @@ from hypothesis import strategies as st
 from service.http.ranges import (
     DEFAULT_MAX_RANGES,
     ByteRange,
+    ContentRange,
     RangeDecision,
     RangeOutcome,
     content_range,
+    parse_content_range,
     parse_range,
+    range_specs,
     s3_range,
     unsatisfied_range,
 )
@@ -220,6 +224,88 @@ def test_unsatisfied_range(size: int, expected: str) -> None:
 def test_unsatisfied_range_rejects_negative_size() -> None:
     with pytest.raises(ValueError):
         unsatisfied_range(-1)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param("bytes=0-9", ["0-9"], id="one"),
+        pytest.param(" Bytes= 10-19, -5,10-19,", ["10-19", "-5"], id="whitespace-duplicates-empty"),
+        pytest.param("bytes=30-,0-9,30-", ["30-", "0-9"], id="request-order"),
+        pytest.param("bytes=5-3", ["5-3"], id="inverted-left-to-parse-range"),
+        pytest.param("bytes=,", None, id="no-spec"),
+        pytest.param("bytes=0 -9", None, id="space-inside-spec"),
+        pytest.param("items=0-9", None, id="other-unit"),
+        pytest.param("bytes=\u0661-\u0662", None, id="non-ascii-digits"),
+    ],
+)
+def test_range_specs(value: str, expected: list[str] | None) -> None:
+    assert range_specs(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param("bytes 0-99/1000", ContentRange(0, 99, 1000), id="range-resp"),
+        pytest.param("Bytes 0-0/1", ContentRange(0, 0, 1), id="unit-case"),
+        pytest.param(" bytes 5-9/10\t", ContentRange(5, 9, 10), id="surrounding-whitespace"),
+        pytest.param("bytes 0-99/*", ContentRange(0, 99, None), id="unknown-length"),
+        pytest.param("bytes */1000", ContentRange(None, None, 1000), id="unsatisfied-range"),
+        pytest.param("bytes 9-5/10", ContentRange(9, 5, 10), id="inverted-but-readable"),
+        pytest.param("bytes */*", None, id="unsatisfied-without-length"),
+        pytest.param("bytes 0-99", None, id="no-length"),
+        pytest.param("bytes -5/10", None, id="no-first"),
+        pytest.param("bytes=0-99/1000", None, id="equals-sign"),
+        pytest.param("bytes  0-99/1000", None, id="two-spaces"),
+        pytest.param("items 0-99/1000", None, id="other-unit"),
+        pytest.param("byte\u017f 0-99/1000", None, id="unit-look-alike"),
+        pytest.param("bytes \u0660-\u0669/1000", None, id="non-ascii-digits"),
+        pytest.param(f"bytes 0-{'9' * 19}/{'9' * 20}", None, id="over-18-digits"),
+        pytest.param("", None, id="empty"),
+    ],
+)
+def test_parse_content_range(value: str, expected: ContentRange | None) -> None:
+    assert parse_content_range(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "span"),
+    [
+        pytest.param("bytes 0-99/1000", ByteRange(0, 99), id="valid"),
+        pytest.param("bytes 0-99/*", ByteRange(0, 99), id="unknown-length"),
+        pytest.param("bytes 999-999/1000", ByteRange(999, 999), id="last-byte"),
+        pytest.param("bytes */1000", None, id="unsatisfied-range"),
+        pytest.param("bytes 9-5/10", None, id="inverted"),
+        pytest.param("bytes 0-10/10", None, id="last-not-before-length"),
+        pytest.param("bytes 0-0/0", None, id="empty-representation"),
+    ],
+)
+def test_content_range_span_is_only_a_valid_range(value: str, span: ByteRange | None) -> None:
+    parsed = parse_content_range(value)
+    assert parsed is not None
+    assert parsed.span == span
+
+
+def test_content_range_reads_back() -> None:
+    assert parse_content_range(content_range(10, 19, 100)) == ContentRange(10, 19, 100)
+    assert parse_content_range(unsatisfied_range(100)) == ContentRange(None, None, 100)
+
+
+def test_long_content_range_is_rejected_quickly() -> None:
+    value = "bytes " + "1" * 65536
+    assert parse_content_range(value) is None
+    gc.disable()
+    try:
+        elapsed = min(_timed(parse_content_range, value) for _ in range(5))
+    finally:
+        gc.enable()
+    assert elapsed < 0.050
+
+
+def _timed(parse: Callable[[str], object], value: str) -> float:
+    started = time.process_time()
+    parse(value)
+    return time.process_time() - started
 
 
 def test_s3_range() -> None:

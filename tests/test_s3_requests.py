@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from service.s3range import served_range, single_range_spec
+from service.http.ranges import s3_single_range
 from tests.support.backends import Backend
 from tests.support.relay import Relay
 
@@ -73,6 +73,7 @@ def test_only_the_range_leaves_s3(s3: object, bucket: str, proxy: str, relay: Re
         pytest.param("Bytes= 10-19,", "bytes=10-19", id="case-whitespace-trailing-comma"),
         pytest.param("bytes=-500", "bytes=-500", id="suffix"),
         pytest.param("bytes=7-", "bytes=7-", id="open"),
+        pytest.param(" bytes=0-1,0-1 ", "bytes=0-1", id="duplicate-and-surrounding-whitespace"),
         pytest.param("bytes=0-1,5-6", None, id="two"),
         pytest.param("bytes=5-3", None, id="inverted"),
         pytest.param("bytes=-0", None, id="empty-suffix"),
@@ -81,14 +82,9 @@ def test_only_the_range_leaves_s3(s3: object, bucket: str, proxy: str, relay: Re
         pytest.param("bytes=a-b", None, id="not-digits"),
         pytest.param("bytes=-", None, id="no-positions"),
         pytest.param("bytes=" + "9" * 40 + "-", None, id="huge"),
+        pytest.param("bytes=" + "0" * 18 + "1-", None, id="nineteen-digits"),
         pytest.param("bytes=\u0661-\u0662", None, id="non-ascii-digits"),
     ],
 )
-def test_single_range_spec(value: str, spec: str | None) -> None:
-    assert single_range_spec(value) == spec
-
-
-def test_served_range() -> None:
-    assert served_range("bytes 0-99/1000") == (0, 99)
-    assert served_range(None) is None
-    assert served_range("bytes */1000") is None
+def test_s3_single_range(value: str, spec: str | None) -> None:
+    assert s3_single_range(value) == spec

@@ -1,8 +1,11 @@
-"""The ``Range`` request header for the ``bytes`` unit (RFC 9110 §14.1-§14.4).
+"""Byte ranges: the ``Range`` request header and ``Content-Range`` (RFC 9110 §14.1-§14.4).
 
 :func:`parse_range` turns a ``Range`` field value and the representation's size into one
 of three decisions: ignore the header (answer 200 with the whole representation), answer
-416 Range Not Satisfiable, or answer 206 with one or more byte ranges.
+416 Range Not Satisfiable, or answer 206 with one or more byte ranges. Its syntax step,
+:func:`range_specs`, is the one reader of the field: :func:`s3_single_range` builds on it
+to pass a single range to S3 as it is. :func:`parse_content_range` reads the
+``Content-Range`` of S3's answers.
 
 No library exposes this decision on its own, and a quadratic range parser was a
 denial-of-service hole in Starlette (CVE-2025-62727), so it is written here with every
@@ -92,10 +95,11 @@ _ELEMENT = r"[ \t]*+(?:[0-9]++-[0-9]*+|-[0-9]++)?+[ \t]*+"
 _RANGE_SET = re.compile(rf"(?:{_ELEMENT},)*+{_ELEMENT}")
 _DROP_OWS = str.maketrans("", "", _OWS)
 
-# A range-spec of at most this many characters has no position longer than 18 digits,
-# which int() converts in constant time. Longer specs (rare) are first shortened with
-# string comparisons, so that a 10,000-digit position costs a linear scan only.
-_SHORT_SPEC = 19
+# Positions of at most this many digits convert to int in constant time. A range-spec of
+# at most _SHORT_SPEC characters has no longer position; longer specs (rare) are first
+# shortened with string comparisons, so that a 10,000-digit position costs a linear scan.
+_INT_DIGITS = 18
+_SHORT_SPEC = _INT_DIGITS + 1
 
 
 def parse_range(value: str, size: int, *, max_ranges: int = DEFAULT_MAX_RANGES) -> RangeDecision:
@@ -129,7 +133,7 @@ def parse_range(value: str, size: int, *, max_ranges: int = DEFAULT_MAX_RANGES) 
         raise ValueError(f"size must be >= 0, got {size}")
     if max_ranges < 1:
         raise ValueError(f"max_ranges must be >= 1, got {max_ranges}")
-    specs = _parse_ranges_specifier(value)
+    specs = range_specs(value)
     if specs is None:
         return _IGNORE
     satisfiable = _resolve(specs, size)
@@ -165,6 +169,65 @@ def unsatisfied_range(size: int) -> str:
     return f"bytes */{size}"
 
 
+@dataclass(frozen=True)
+class ContentRange:
+    """A ``Content-Range`` field value (RFC 9110 §14.4), as read by :func:`parse_content_range`.
+
+    Attributes:
+        first: first position of the enclosed range (bytes), or None for an
+            unsatisfied-range (``bytes */length``).
+        last: last position of the enclosed range (bytes, inclusive), or None likewise.
+        complete_length: the representation's length in bytes, or None when the sender
+            gave ``*`` (unknown).
+    """
+
+    first: int | None
+    last: int | None
+    complete_length: int | None
+
+    @property
+    def span(self) -> ByteRange | None:
+        """The enclosed range, or None: an unsatisfied-range, or a value §14.4 calls invalid.
+
+        Invalid means a last position before the first, or a complete length not beyond
+        the last position; the content of such an answer cannot be placed.
+        """
+        if self.first is None or self.last is None or self.last < self.first:
+            return None
+        if self.complete_length is not None and self.complete_length <= self.last:
+            return None
+        return ByteRange(self.first, self.last)
+
+
+# Bounded, possessive repetitions: a failed match stops within a few dozen characters.
+_POSITION = rf"[0-9]{{1,{_INT_DIGITS}}}+"
+_CONTENT_RANGE = re.compile(
+    rf"(?i:bytes) (?:(?P<first>{_POSITION})-(?P<last>{_POSITION})/(?P<length>{_POSITION}|\*)"
+    rf"|\*/(?P<unsatisfied>{_POSITION}))",
+    re.ASCII,  # so that case-insensitive "bytes" matches no look-alike such as "\u017f"
+)
+
+
+def parse_content_range(value: str) -> ContentRange | None:
+    """Read a ``bytes`` ``Content-Range`` value (RFC 9110 §14.4 grammar).
+
+    ``"bytes 0-99/1000"`` → 0, 99, 1000; ``"bytes 0-99/*"`` → 0, 99, None;
+    ``"bytes */1000"`` → None, None, 1000. The unit is compared case-insensitively and
+    surrounding whitespace is ignored. A value that parses may still be invalid (see
+    :attr:`ContentRange.span`).
+
+    Returns None for another unit, bad syntax, and positions or lengths longer than 18
+    digits. Linear in ``len(value)``.
+    """
+    match = _CONTENT_RANGE.fullmatch(value.strip(_OWS))
+    if match is None:
+        return None
+    if match["unsatisfied"] is not None:
+        return ContentRange(None, None, int(match["unsatisfied"]))
+    length = None if match["length"] == "*" else int(match["length"])
+    return ContentRange(int(match["first"]), int(match["last"]), length)
+
+
 def s3_range(first: int, last: int) -> str:
     """The ``Range`` parameter of an S3 GetObject request for one byte range: ``bytes=first-last``.
 
@@ -178,11 +241,44 @@ def s3_range(first: int, last: int) -> str:
     return f"bytes={first}-{last}"
 
 
-def _parse_ranges_specifier(value: str) -> list[str] | None:
-    """The distinct range-specs of ``bytes=range-set``, without whitespace, in request order.
+def s3_single_range(value: str) -> str | None:
+    """The S3 ``Range`` parameter for a ``Range`` value naming one byte range, else None.
 
-    Returns None when the header must be ignored: another unit, bad syntax or no
-    range-spec. Duplicates are dropped early because they cannot change the union.
+    S3 serves one byte range per request and resolves it against the object's size itself
+    (clamping, suffix ranges), so such a request can go to S3 as it is, and the size comes
+    back in ``Content-Range``: one request instead of a ``HeadObject`` for the size first.
+    What to answer is still :func:`parse_range`'s decision; the caller checks that S3
+    served the range that decision picks.
+
+    ``"Bytes= 10-19,"`` → ``"bytes=10-19"``; ``"bytes=-500"`` → ``"bytes=-500"``. None
+    wherever :func:`range_specs` is None, and for several distinct ranges, an inverted
+    range, a zero-length suffix, and positions over 18 digits (how S3 reads those is
+    unknown). Linear in ``len(value)``.
+    """
+    specs = range_specs(value)
+    if specs is None or len(specs) != 1:
+        return None
+    (spec,) = specs
+    first, _, last = spec.partition("-")
+    if len(first) > _INT_DIGITS or len(last) > _INT_DIGITS:
+        return None
+    if not first and int(last) == 0:
+        return None
+    if first and last and int(last) < int(first):
+        return None
+    return f"bytes={spec}"
+
+
+def range_specs(value: str) -> list[str] | None:
+    """The distinct range-specs of a ``Range`` value ``bytes=range-set`` (RFC 9110 §14.1.1, §14.2).
+
+    ``" Bytes= 10-19, -5,10-19,"`` → ``["10-19", "-5"]``: whitespace removed, empty
+    elements and duplicates dropped (they cannot change the union), request order kept.
+    Each spec is ``first-last``, ``first-`` or ``-suffix`` in ASCII digits; ``first-last``
+    may still be inverted, which :func:`parse_range` rejects.
+
+    Returns None when the header must be ignored: another unit (compared
+    case-insensitively), bad syntax, or no range-spec at all. Linear in ``len(value)``.
     """
     unit, equals, range_set = value.strip(_OWS).partition("=")
     if not equals or not unit.isascii() or unit.lower() != "bytes":

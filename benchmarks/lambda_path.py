@@ -271,7 +271,7 @@ class DoorResult:
 
 
 @dataclass(frozen=True)
-class Expected:
+class ExpectedDigests:
     """The object as the client must receive it: its size in bytes and sha256s, whole and ranged."""
 
     size: int
@@ -279,7 +279,7 @@ class Expected:
     range_sha256: str
 
 
-def measure(url: str, expected: Expected, pids: Mapping[str, int]) -> DoorResult:
+def measure(url: str, expected: ExpectedDigests, pids: Mapping[str, int]) -> DoorResult:
     """Warm up, time the ranged GETs, then the full GET while sampling the processes ``pids`` names."""
     fetch(url, {"Range": "bytes=0-0"})
     ranged = [fetch(url, {"Range": RANGE}) for _ in range(RANGED_RUNS)]
@@ -290,7 +290,7 @@ def measure(url: str, expected: Expected, pids: Mapping[str, int]) -> DoorResult
     return DoorResult(full, statistics.median(r.ttfb for r in ranged), ranged_ok and full_ok, sampler.memory)
 
 
-def through_uvicorn(env: Mapping[str, str], logs: Path, expected: Expected) -> DoorResult:
+def through_uvicorn(env: Mapping[str, str], logs: Path, expected: ExpectedDigests) -> DoorResult:
     """Measure ``python -m service serve``; its one process is the ``server``."""
     port = free_port()
     log = logs / "uvicorn.log"
@@ -300,7 +300,7 @@ def through_uvicorn(env: Mapping[str, str], logs: Path, expected: Expected) -> D
         return measure(f"{base}/{KEY}", expected, {"server": server.pid})
 
 
-def through_lambda(env: Mapping[str, str], logs: Path, expected: Expected) -> DoorResult:
+def through_lambda(env: Mapping[str, str], logs: Path, expected: ExpectedDigests) -> DoorResult:
     """Measure ``python -m service function-url``: the ``emulator`` and its child, the ``server``."""
     port = free_port()
     log = logs / "function-url.log"
@@ -392,7 +392,7 @@ def run(size: int) -> int:
     credentials = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_REGION": "us-east-1"}
     env = {**os.environ, **loopback, **credentials}
     os.environ.update(loopback | credentials)
-    expected = Expected(size, object_sha256(size), hashlib.sha256(block(0)[:RANGE_LENGTH]).hexdigest())
+    expected = ExpectedDigests(size, object_sha256(size), hashlib.sha256(block(0)[:RANGE_LENGTH]).hexdigest())
     moto_port = free_port()
     endpoint = f"http://127.0.0.1:{moto_port}"
     with tempfile.TemporaryDirectory(prefix="s3-stream-proxy-bench-") as tmp:

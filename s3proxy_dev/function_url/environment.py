@@ -36,7 +36,7 @@ class State(enum.Enum):
 
 
 @dataclass(frozen=True)
-class RuntimeApiError(Exception):
+class RuntimeApiRefusal(Exception):
     """A Runtime API refusal: HTTP ``status`` with RAPID's ``error_type`` and message."""
 
     status: int
@@ -69,18 +69,18 @@ class ExecutionEnvironment:
         self._watchdog: asyncio.Task[None] | None = None
         self._poller: asyncio.Task[Any] | None = None
 
-    def _refuse(self, target: State) -> RuntimeApiError:
+    def _refuse(self, target: State) -> RuntimeApiRefusal:
         message = (
             f"State transition from {self.state.value} to {target.value} failed for runtime. "
             "Error: State transition is not allowed"
         )
-        return RuntimeApiError(403, "InvalidStateTransition", message)
+        return RuntimeApiRefusal(403, "InvalidStateTransition", message)
 
     async def next_invocation(self) -> Invocation:
         """Serve ``GET /next``: wait for and return the next invocation, deadline set.
 
         A repeated ``/next`` while an invocation runs gets that invocation again, as in RAPID.
-        Raises :class:`RuntimeApiError` (403) while a response is being posted or after an
+        Raises :class:`RuntimeApiRefusal` (403) while a response is being posted or after an
         init error.
         """
         if self.state is State.RUNNING and self.current is not None:
@@ -121,13 +121,13 @@ class ExecutionEnvironment:
     def begin_response(self, request_id: str, *, error: bool) -> Invocation:
         """Start a ``/response`` (or ``/error`` if ``error``) for ``request_id``.
 
-        Raises :class:`RuntimeApiError`: 403 if no invocation awaits a response, 400 if the id
+        Raises :class:`RuntimeApiRefusal`: 403 if no invocation awaits a response, 400 if the id
         is not the running invocation's.
         """
         if self.state is not State.RUNNING or self.current is None:
             raise self._refuse(State.RESPONSE_SENT if error else State.RESPONDING)
         if request_id != self.current.request_id:
-            raise RuntimeApiError(400, "InvalidRequestID", "Invalid request ID")
+            raise RuntimeApiRefusal(400, "InvalidRequestID", "Invalid request ID")
         self.state = State.RESPONDING
         return self.current
 
@@ -138,7 +138,7 @@ class ExecutionEnvironment:
         self.current = None
 
     def record_init_error(self, failure: InvocationFailure) -> None:
-        """Serve ``POST /runtime/init/error``; raises :class:`RuntimeApiError` (403) after init."""
+        """Serve ``POST /runtime/init/error``; raises :class:`RuntimeApiRefusal` (403) after init."""
         if self.state is not State.STARTED:
             raise self._refuse(State.INIT_ERROR)
         self.state = State.INIT_ERROR

@@ -17,7 +17,7 @@ from s3proxy_dev.function_url.config import EmulatorConfig
 from s3proxy_dev.function_url.event import ClientRequest, InvocationIds, build_event
 from s3proxy_dev.function_url.h11io import MalformedRequest, PeerGone, ServerConnection
 from s3proxy_dev.function_url.invocation import Invocation, InvocationQueue
-from s3proxy_dev.function_url.outcome import BodyChunk, InvocationFailure, ResponseEnd, ResponseHead
+from s3proxy_dev.function_url.outcome import BodyChunk, ClientResponseHead, InvocationFailure, ResponseEnd
 
 log = logging.getLogger("s3proxy_dev.function_url")
 
@@ -103,7 +103,7 @@ class FunctionUrlFront:
             headers = [("content-type", "text/plain"), *_platform_headers(invocation)]
             await stream.send_simple(502, headers, ERROR_BODY)
             return "502"
-        assert isinstance(first, ResponseHead)
+        assert isinstance(first, ClientResponseHead)
         # Values go out as UTF-8: h11 would refuse non-ASCII text, and header values from a
         # prelude are JSON strings that may hold any character.
         fields = [

@@ -22,10 +22,10 @@ from s3proxy_dev.function_url.limits import ResponseMeter, ResponseTooLarge
 from s3proxy_dev.function_url.outcome import (
     BodyChunk,
     ChannelClosed,
+    ClientResponseHead,
     InvocationFailure,
     OutcomeChannel,
     ResponseEnd,
-    ResponseHead,
 )
 from s3proxy_dev.function_url.responses import (
     PRELUDE_CONTENT_TYPE,
@@ -58,8 +58,8 @@ class RawStart:
     """
 
     def __init__(self, content_type: str) -> None:
-        self._head = ResponseHead(200, [("content-type", content_type)])
-        self.head: ResponseHead | None = None
+        self._head = ClientResponseHead(200, [("content-type", content_type)])
+        self.head: ClientResponseHead | None = None
 
     def feed(self, data: bytes) -> bytes:
         """Return ``data`` unchanged; the head becomes available with the first bytes."""
@@ -206,7 +206,7 @@ async def _deliver_whole(channel: OutcomeChannel, intake: Intake, payload: bytes
     if intake.url_mode == "RESPONSE_STREAM":
         # A buffered result reaching a streaming URL is passed through as it is: status 200,
         # the runtime's content type, the JSON text as body (reference page §3.4).
-        head = ResponseHead(200, [("content-type", intake.content_type)])
+        head = ClientResponseHead(200, [("content-type", intake.content_type)])
         body = payload
     else:
         try:
@@ -220,7 +220,7 @@ async def _deliver_whole(channel: OutcomeChannel, intake: Intake, payload: bytes
     await _put(channel, ResponseEnd())
 
 
-async def _put(channel: OutcomeChannel, item: ResponseHead | BodyChunk | ResponseEnd | InvocationFailure) -> None:
+async def _put(channel: OutcomeChannel, item: ClientResponseHead | BodyChunk | ResponseEnd | InvocationFailure) -> None:
     # After a cut (timeout, bad prelude) the runtime may still be sending; its bytes are dropped.
     with contextlib.suppress(ChannelClosed):
         await channel.put(item)

@@ -15,8 +15,9 @@ HeaderPairs = list[tuple[str, str]]
 
 
 @dataclass(frozen=True)
-class ResponseHead:
-    """Status and header fields of the client's response (``Set-Cookie`` once per cookie)."""
+class ClientResponseHead:
+    """Status and header fields of the Function URL's response to its client, as the
+    prelude or buffered result gave them (``Set-Cookie`` once per cookie)."""
 
     status: int
     headers: HeaderPairs = field(default_factory=list)
@@ -45,7 +46,7 @@ class InvocationFailure:
     message: str
 
 
-Outcome = ResponseHead | BodyChunk | ResponseEnd | InvocationFailure
+Outcome = ClientResponseHead | BodyChunk | ResponseEnd | InvocationFailure
 
 
 class ChannelClosed(Exception):

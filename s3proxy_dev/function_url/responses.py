@@ -17,7 +17,7 @@ import binascii
 import json
 import re
 
-from s3proxy_dev.function_url.outcome import HeaderPairs, ResponseHead
+from s3proxy_dev.function_url.outcome import ClientResponseHead, HeaderPairs
 
 PRELUDE_CONTENT_TYPE = "application/vnd.awslambda.http-integration-response"
 DELIMITER = b"\x00" * 8
@@ -45,7 +45,7 @@ class PreludeDecoder:
 
     def __init__(self) -> None:
         self._pending = b""
-        self.head: ResponseHead | None = None
+        self.head: ClientResponseHead | None = None
 
     def feed(self, data: bytes) -> bytes:
         """Consume ``data``; return the body bytes it contained once the prelude is decoded.
@@ -71,8 +71,8 @@ class PreludeDecoder:
             raise BadResponse("the stream ended before the prelude delimiter (8 NUL bytes)")
 
 
-def head_from_prelude(prelude: dict[str, object]) -> ResponseHead:
-    """Build the client's :class:`ResponseHead` from a prelude or payload-2.0 response object.
+def head_from_prelude(prelude: dict[str, object]) -> ClientResponseHead:
+    """Build the client's :class:`ClientResponseHead` from a prelude or payload-2.0 response object.
 
     ``statusCode`` defaults to 200; ``headers`` values are strings (numbers and booleans are
     written as JSON text); each ``cookies`` entry becomes one ``Set-Cookie``.
@@ -87,7 +87,7 @@ def head_from_prelude(prelude: dict[str, object]) -> ResponseHead:
     if not isinstance(cookies, list) or not all(isinstance(c, str) for c in cookies):
         raise BadResponse("cookies must be an array of strings")
     headers.extend(_checked_field("set-cookie", cookie) for cookie in cookies)
-    return ResponseHead(status=status, headers=headers)
+    return ClientResponseHead(status=status, headers=headers)
 
 
 def _present(value: object, default: object) -> object:
@@ -113,7 +113,7 @@ def _checked_field(name: str, value: str) -> tuple[str, str]:
     return name, value
 
 
-def decode_buffered(payload: bytes) -> tuple[ResponseHead, bytes]:
+def decode_buffered(payload: bytes) -> tuple[ClientResponseHead, bytes]:
     """Decode a BUFFERED-mode result into the client's head and body (docs urls-invocation.html).
 
     A JSON object with ``statusCode`` is a payload-2.0 response; any other valid JSON is sent
@@ -125,7 +125,7 @@ def decode_buffered(payload: bytes) -> tuple[ResponseHead, bytes]:
     except (UnicodeDecodeError, ValueError) as exc:
         raise BadResponse(f"the function's result is not valid JSON ({exc})") from exc
     if not isinstance(result, dict) or "statusCode" not in result:
-        return ResponseHead(200, [("content-type", "application/json")]), payload
+        return ClientResponseHead(200, [("content-type", "application/json")]), payload
     return head_from_prelude(result), _buffered_body(result)
 
 

@@ -16,7 +16,7 @@ from urllib.parse import unquote
 import h11
 
 from s3proxy_dev.function_url.config import MIB, EmulatorConfig
-from s3proxy_dev.function_url.environment import ExecutionEnvironment, RuntimeApiError
+from s3proxy_dev.function_url.environment import ExecutionEnvironment, RuntimeApiRefusal
 from s3proxy_dev.function_url.h11io import PeerGone, ServerConnection, header_value
 from s3proxy_dev.function_url.intake import Intake, Truncated, read_data, relay_response
 from s3proxy_dev.function_url.invocation import Invocation
@@ -61,7 +61,7 @@ async def send_json(stream: ServerConnection, status: int, payload: dict[str, st
 async def read_body(stream: ServerConnection, limit: int) -> bytes:
     """Read a whole request body of at most ``limit`` bytes.
 
-    Raises :class:`RuntimeApiError` (413) beyond ``limit`` and :class:`PeerGone` if cut short.
+    Raises :class:`RuntimeApiRefusal` (413) beyond ``limit`` and :class:`PeerGone` if cut short.
     """
     parts: list[bytes] = []
     size = 0
@@ -74,7 +74,7 @@ async def read_body(stream: ServerConnection, limit: int) -> bytes:
             return b"".join(parts)
         size += len(data)
         if size > limit:
-            raise RuntimeApiError(413, "RequestEntityTooLarge", f"Exceeded maximum allowed size ({limit} bytes).")
+            raise RuntimeApiRefusal(413, "RequestEntityTooLarge", f"Exceeded maximum allowed size ({limit} bytes).")
         parts.append(data)
 
 
@@ -92,7 +92,7 @@ class RuntimeApi:
             return
         try:
             await self._dispatch(stream, event)
-        except RuntimeApiError as exc:
+        except RuntimeApiRefusal as exc:
             await send_json(stream, exc.status, {"errorMessage": exc.message, "errorType": exc.error_type})
 
     async def _dispatch(self, stream: ServerConnection, request: h11.Request) -> None:
@@ -108,9 +108,9 @@ class RuntimeApi:
         elif match and method == "POST":
             await self._error(stream, request, unquote(match[1]))
         elif match or path in (NEXT_PATH, INIT_ERROR_PATH):
-            raise RuntimeApiError(405, "MethodNotAllowed", f"{method} is not allowed on {path}")
+            raise RuntimeApiRefusal(405, "MethodNotAllowed", f"{method} is not allowed on {path}")
         else:
-            raise RuntimeApiError(404, "NotFound", f"no Runtime API endpoint at {path}")
+            raise RuntimeApiRefusal(404, "NotFound", f"no Runtime API endpoint at {path}")
 
     async def _next(self, stream: ServerConnection) -> None:
         await read_body(stream, 0)
@@ -138,14 +138,14 @@ class RuntimeApi:
             self._env.end_response()
             failure = InvocationFailure("Runtime.InvalidResponseModeHeader", f"response mode {mode!r}")
             await invocation.channel.fail(failure)
-            raise RuntimeApiError(400, "InvalidFunctionResponseMode", "Invalid function response mode")
+            raise RuntimeApiRefusal(400, "InvalidFunctionResponseMode", "Invalid function response mode")
         streaming = mode is not None
         status = await self._relay(stream, request, invocation, streaming=streaming)
         if status == 413:
             limits = self._config.limits
             limit = (limits.max_streamed_bytes if streaming else limits.max_buffered_bytes) if limits else 0
             message = f"Exceeded maximum allowed payload size ({limit} bytes)."
-            raise RuntimeApiError(413, "RequestEntityTooLarge", message)
+            raise RuntimeApiRefusal(413, "RequestEntityTooLarge", message)
         await send_json(stream, 202, {"status": "OK"})
 
     async def _relay(
@@ -167,7 +167,7 @@ class RuntimeApi:
         invocation = self._env.begin_response(request_id, error=True)
         try:
             body = await read_body(stream, MAX_ERROR_BODY)
-        except RuntimeApiError:
+        except RuntimeApiRefusal:
             await invocation.channel.fail(InvocationFailure("Runtime.Unknown", "error body too large"))
             raise
         finally:

@@ -23,7 +23,7 @@ from service.lambda_bridge.errors import LifespanStartupError, MalformedEventErr
 from service.lambda_bridge.events import HTTPRequest, parse_event
 from service.lambda_bridge.framing import ErrorReport
 from service.lambda_bridge.lifespan import Lifespan
-from service.lambda_bridge.runtime_api import Invocation, RuntimeAPIClient
+from service.lambda_bridge.runtime_api import NextInvocation, RuntimeAPIClient
 from service.settings import InvokeMode, Settings
 
 logger = logging.getLogger("service.lambda_bridge")
@@ -97,7 +97,7 @@ class Runtime:
         while True:
             await self.handle(await self._client.next_invocation())
 
-    async def handle(self, invocation: Invocation) -> None:
+    async def handle(self, invocation: NextInvocation) -> None:
         """Answer one invocation; a failed delivery is logged unless the Runtime API said 500.
 
         Raises:
@@ -122,11 +122,11 @@ class Runtime:
         except OSError as exc:
             logger.error("invocation %s: Runtime API connection failed: %s", invocation.request_id, exc)
 
-    def _cycle(self, request: HTTPRequest, invocation: Invocation) -> HTTPCycle:
+    def _cycle(self, request: HTTPRequest, invocation: NextInvocation) -> HTTPCycle:
         cycle_class = StreamingCycle if self._options.invoke_mode == "RESPONSE_STREAM" else BufferedCycle
         return cycle_class(request, self._client, invocation.request_id)
 
-    def _deadlines(self, invocation: Invocation) -> tuple[float, float]:
+    def _deadlines(self, invocation: NextInvocation) -> tuple[float, float]:
         """(soft, hard) deadlines on the ``anyio.current_time()`` clock, in seconds."""
         if invocation.deadline_ms is None:
             return float("inf"), float("inf")

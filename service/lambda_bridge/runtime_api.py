@@ -59,8 +59,9 @@ class RuntimeAddress:
 
 
 @dataclass(frozen=True)
-class Invocation:
-    """One invocation as ``/next`` delivers it.
+class NextInvocation:
+    """One invocation as the ``GET /runtime/invocation/next`` reply delivers it: its request
+    id (``Lambda-Runtime-Aws-Request-Id``), deadline, function ARN, trace id and event.
 
     ``deadline_ms`` is the Unix epoch deadline in milliseconds (``Lambda-Runtime-Deadline-Ms``,
     ``None`` if absent or unreadable); ``event`` is the raw event JSON.
@@ -73,7 +74,7 @@ class Invocation:
     event: bytes
 
     @classmethod
-    def from_reply(cls, reply: Reply) -> Invocation:
+    def from_reply(cls, reply: Reply) -> NextInvocation:
         """Read the invocation headers of a ``/next`` reply.
 
         Raises:
@@ -154,14 +155,14 @@ class RuntimeAPIClient:
     def __init__(self, address: RuntimeAddress) -> None:
         self.address = address
 
-    async def next_invocation(self) -> Invocation:
+    async def next_invocation(self) -> NextInvocation:
         """Long-poll ``/next`` with no timeout: Lambda may freeze the process while it waits.
 
         Raises:
             RuntimeAPIError, OSError: the Runtime API failed; the runtime should exit.
         """
         reply = await self._exchange("next invocation", "GET", "/invocation/next")
-        return Invocation.from_reply(reply)
+        return NextInvocation.from_reply(reply)
 
     async def open_stream(self, request_id: str) -> ResponseStream:
         """Connect for a streaming response to invocation ``request_id``; nothing is sent yet."""

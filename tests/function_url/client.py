@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import h11
 
-from tests.oracles.cases import Expected, OracleRequest
+from tests.oracles.cases import OracleExpectation, OracleRequest
 
 DEADLINE = 20.0
 """Seconds any one exchange may take before the test fails."""
@@ -107,7 +107,7 @@ async def _next_event(conn: h11.Connection, reader: asyncio.StreamReader) -> h11
         conn.receive_data(data)
 
 
-def assert_matches(observed: Observed, expected: Expected) -> None:
+def assert_matches(observed: Observed, expected: OracleExpectation) -> None:
     """Assert the observation is what ``expected`` says a Function URL client sees."""
     assert (observed.status, observed.complete) == (expected.status, expected.complete), observed
     for name, value in expected.headers:

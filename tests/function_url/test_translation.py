@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from s3proxy_dev.function_url.config import FunctionIdentity, PlatformLimits
 from s3proxy_dev.function_url.event import ClientRequest, InvocationIds, build_event, split_target
 from s3proxy_dev.function_url.limits import ResponseMeter, ResponseTooLarge
-from s3proxy_dev.function_url.outcome import ResponseHead
+from s3proxy_dev.function_url.outcome import ClientResponseHead
 from s3proxy_dev.function_url.responses import (
     DELIMITER,
     MAX_PRELUDE_BYTES,
@@ -81,7 +81,7 @@ def test_prelude_decoding_does_not_depend_on_chunking(prelude: dict[str, int], b
     decoder = PreludeDecoder()
     received = b"".join(decoder.feed(piece) for piece in pieces)
     decoder.finish()
-    assert decoder.head == ResponseHead(prelude["statusCode"], [])
+    assert decoder.head == ClientResponseHead(prelude["statusCode"], [])
     assert received == body
 
 
@@ -119,13 +119,13 @@ def test_malformed_preludes_are_refused(prelude: dict[str, object]) -> None:
 def test_buffered_payload_v2_result_is_decoded() -> None:
     result = {"statusCode": 201, "headers": {"content-type": "image/gif"}, "body": "R0lG", "isBase64Encoded": True}
     head, body = decode_buffered(json.dumps(result).encode())
-    assert head == ResponseHead(201, [("content-type", "image/gif")])
+    assert head == ClientResponseHead(201, [("content-type", "image/gif")])
     assert body == b"GIF"
 
 
 def test_buffered_result_without_status_code_is_a_json_body() -> None:
     head, body = decode_buffered(b'["x", 1]')
-    assert head == ResponseHead(200, [("content-type", "application/json")])
+    assert head == ClientResponseHead(200, [("content-type", "application/json")])
     assert body == b'["x", 1]'
 
 

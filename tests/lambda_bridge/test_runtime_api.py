@@ -9,7 +9,7 @@ import pytest
 from service.lambda_bridge.errors import RuntimeAPIError
 from service.lambda_bridge.framing import ErrorReport
 from service.lambda_bridge.http1 import Reply
-from service.lambda_bridge.runtime_api import Invocation, RuntimeAddress, RuntimeAPIClient
+from service.lambda_bridge.runtime_api import NextInvocation, RuntimeAddress, RuntimeAPIClient
 from tests.lambda_bridge.fake_runtime_api import FakeRuntimeAPI
 
 pytestmark = pytest.mark.anyio
@@ -45,7 +45,7 @@ def test_invocation_from_reply_reads_headers() -> None:
         ],
         b"{}",
     )
-    assert Invocation.from_reply(reply) == Invocation(
+    assert NextInvocation.from_reply(reply) == NextInvocation(
         request_id="8476a536-e9f4-11e8-9739-2dfe598c3fcd",
         deadline_ms=1542409706888,
         function_arn="arn:aws:lambda:us-east-2:123456789012:function:custom",
@@ -55,7 +55,7 @@ def test_invocation_from_reply_reads_headers() -> None:
 
 
 def test_invocation_without_deadline_or_trace() -> None:
-    invocation = Invocation.from_reply(Reply(200, [(b"lambda-runtime-aws-request-id", b"r")], b"{}"))
+    invocation = NextInvocation.from_reply(Reply(200, [(b"lambda-runtime-aws-request-id", b"r")], b"{}"))
     assert (invocation.deadline_ms, invocation.trace_id, invocation.function_arn) == (None, None, None)
 
 
@@ -68,7 +68,7 @@ def test_invocation_without_deadline_or_trace() -> None:
 )
 def test_invocation_from_bad_reply(reply: Reply, status: int) -> None:
     with pytest.raises(RuntimeAPIError) as caught:
-        Invocation.from_reply(reply)
+        NextInvocation.from_reply(reply)
     assert caught.value.status == status
     assert caught.value.fatal is (status == 500)
 

@@ -87,7 +87,7 @@ class OracleRequest:
 
 
 @dataclass(frozen=True)
-class Expected:
+class OracleExpectation:
     """What the client must observe.
 
     ``headers`` must be present with exactly these values (names compared case-insensitively;
@@ -111,7 +111,7 @@ class OracleCase:
     name: str
     script: FunctionScript
     request: OracleRequest
-    expected: Expected
+    expected: OracleExpectation
     modes: frozenset[Mode] = BOTH
 
 
@@ -126,7 +126,7 @@ CASES: tuple[OracleCase, ...] = (
             chunks=(b"Hello, ", b"streaming ", b"world!"),
         ),
         request=OracleRequest(target="/case/success"),
-        expected=Expected(
+        expected=OracleExpectation(
             status=200,
             headers=(("content-type", "text/plain; charset=utf-8"), ("x-case", "success")),
             body=b"Hello, streaming world!",
@@ -136,13 +136,13 @@ CASES: tuple[OracleCase, ...] = (
         name="not-modified",
         script=FunctionScript(status=304, headers={"ETag": '"v1"', "Cache-Control": "max-age=60"}),
         request=OracleRequest(target="/case/not-modified", headers=(("If-None-Match", '"v1"'),)),
-        expected=Expected(status=304, headers=(("etag", '"v1"'), ("cache-control", "max-age=60"))),
+        expected=OracleExpectation(status=304, headers=(("etag", '"v1"'), ("cache-control", "max-age=60"))),
     ),
     OracleCase(
         name="head",
         script=FunctionScript(status=200, headers={"Content-Type": "text/plain"}, chunks=(b"not for HEAD",)),
         request=OracleRequest(method="HEAD", target="/case/head"),
-        expected=Expected(status=200, headers=(("content-type", "text/plain"),)),
+        expected=OracleExpectation(status=200, headers=(("content-type", "text/plain"),)),
     ),
     OracleCase(
         name="cookies",
@@ -153,7 +153,7 @@ CASES: tuple[OracleCase, ...] = (
             chunks=(b"cookies set",),
         ),
         request=OracleRequest(target="/case/cookies"),
-        expected=Expected(
+        expected=OracleExpectation(
             status=201,
             headers=(("content-type", "text/plain"),),
             set_cookies=("session=abc; Path=/; HttpOnly", "theme=dark; Max-Age=3600"),
@@ -167,7 +167,9 @@ CASES: tuple[OracleCase, ...] = (
             chunks=(bytes(range(100)), bytes(range(100, 256))),
         ),
         request=OracleRequest(target="/case/binary"),
-        expected=Expected(status=200, headers=(("content-type", "application/octet-stream"),), body=bytes(range(256))),
+        expected=OracleExpectation(
+            status=200, headers=(("content-type", "application/octet-stream"),), body=bytes(range(256))
+        ),
     ),
     OracleCase(
         name="echo",
@@ -184,7 +186,7 @@ CASES: tuple[OracleCase, ...] = (
             ),
             body=ECHO_BODY,
         ),
-        expected=Expected(
+        expected=OracleExpectation(
             status=200,
             headers=(("content-type", "application/json"),),
             body_json={
@@ -205,7 +207,7 @@ CASES: tuple[OracleCase, ...] = (
         name="gated",
         script=FunctionScript(headers={"Content-Type": "text/plain"}, chunks=(b"first,", b"second"), gate=True),
         request=OracleRequest(target="/case/gated"),
-        expected=Expected(status=200, headers=(("content-type", "text/plain"),), body=b"first,second"),
+        expected=OracleExpectation(status=200, headers=(("content-type", "text/plain"),), body=b"first,second"),
         modes=STREAMING,
     ),
     OracleCase(
@@ -214,27 +216,29 @@ CASES: tuple[OracleCase, ...] = (
             headers={"Content-Type": "text/plain"}, chunks=(b"partial ",), error_after_body="boom midstream"
         ),
         request=OracleRequest(target="/case/midstream-error"),
-        expected=Expected(status=200, headers=(("content-type", "text/plain"),), body=b"partial ", complete=False),
+        expected=OracleExpectation(
+            status=200, headers=(("content-type", "text/plain"),), body=b"partial ", complete=False
+        ),
         modes=STREAMING,
     ),
     OracleCase(
         name="error-before-body",
         script=FunctionScript(error_before_body="boom before any byte"),
         request=OracleRequest(target="/case/error-before-body"),
-        expected=Expected(status=502, body=b"Internal Server Error"),
+        expected=OracleExpectation(status=502, body=b"Internal Server Error"),
     ),
     OracleCase(
         name="raw-stream",
         script=FunctionScript(raw_content_type="text/csv", chunks=(b"a,b\n", b"1,2\n")),
         request=OracleRequest(target="/case/raw-stream"),
-        expected=Expected(status=200, headers=(("content-type", "text/csv"),), body=b"a,b\n1,2\n"),
+        expected=OracleExpectation(status=200, headers=(("content-type", "text/csv"),), body=b"a,b\n1,2\n"),
         modes=STREAMING,
     ),
     OracleCase(
         name="plain-result",
         script=FunctionScript(plain_result={"hello": "world", "n": 1}),
         request=OracleRequest(target="/case/plain-result"),
-        expected=Expected(
+        expected=OracleExpectation(
             status=200, headers=(("content-type", "application/json"),), body_json={"hello": "world", "n": 1}
         ),
         modes=frozenset({"buffered"}),
@@ -251,28 +255,28 @@ LIMIT_CASES: tuple[OracleCase, ...] = (
         name="large",
         script=FunctionScript(headers={"Content-Type": "application/octet-stream"}, chunks=(LARGE_CHUNK,), repeat=20),
         request=OracleRequest(target="/case/large"),
-        expected=Expected(status=200, body=LARGE_CHUNK * 20),
+        expected=OracleExpectation(status=200, body=LARGE_CHUNK * 20),
         modes=STREAMING,
     ),
     OracleCase(
         name="slow",
         script=FunctionScript(headers={"Content-Type": "text/plain"}, chunks=(b"started",), hold_ms=30_000),
         request=OracleRequest(target="/case/slow"),
-        expected=Expected(status=200, body=b"started", complete=False),
+        expected=OracleExpectation(status=200, body=b"started", complete=False),
         modes=STREAMING,
     ),
     OracleCase(
         name="slow-start",
         script=FunctionScript(headers={"Content-Type": "text/plain"}, chunks=(b"late",), hold_before_ms=30_000),
         request=OracleRequest(target="/case/slow-start"),
-        expected=Expected(status=502, body=b"Internal Server Error"),
+        expected=OracleExpectation(status=502, body=b"Internal Server Error"),
         modes=STREAMING,
     ),
     OracleCase(
         name="crash",
         script=FunctionScript(headers={"Content-Type": "text/plain"}, chunks=(b"before the crash",), crash=True),
         request=OracleRequest(target="/case/crash"),
-        expected=Expected(status=200, body=b"before the crash", complete=False),
+        expected=OracleExpectation(status=200, body=b"before the crash", complete=False),
         modes=STREAMING,
     ),
 )

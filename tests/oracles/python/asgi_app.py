@@ -20,7 +20,7 @@ GATE_POLL = 0.01
 GATE_LIMIT = 10.0
 
 
-class OracleError(Exception):
+class ScriptedAppError(Exception):
     """The error a script asks the function to raise."""
 
 
@@ -30,7 +30,7 @@ async def _pass_gate(name: str) -> None:
     deadline = loop.time() + GATE_LIMIT
     while not gate.exists():
         if loop.time() > deadline:
-            raise OracleError(f"gate {gate} never opened")
+            raise ScriptedAppError(f"gate {gate} never opened")
         await asyncio.sleep(GATE_POLL)
 
 
@@ -54,7 +54,7 @@ def _start(script: dict[str, Any]) -> Message:
 
 async def _play(script: dict[str, Any], name: str, send: Any) -> None:
     if script["errorBeforeBody"]:
-        raise OracleError(script["errorBeforeBody"])
+        raise ScriptedAppError(script["errorBeforeBody"])
     await asyncio.sleep(script["holdBeforeMs"] / 1000)
     await send(_start(script))
     chunks = [base64.b64decode(chunk) for chunk in script["chunks"]] * script["repeat"]
@@ -66,7 +66,7 @@ async def _play(script: dict[str, Any], name: str, send: Any) -> None:
     if script["crash"]:
         os._exit(3)
     if script["errorAfterBody"]:
-        raise OracleError(script["errorAfterBody"])
+        raise ScriptedAppError(script["errorAfterBody"])
     await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 

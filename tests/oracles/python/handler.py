@@ -17,7 +17,7 @@ with open(os.environ["ORACLE_CASES"], encoding="utf-8") as file:
     SCRIPTS: dict[str, dict[str, object]] = json.load(file)
 
 
-class OracleError(Exception):
+class ScriptedHandlerError(Exception):
     """The error a script asks the function to raise."""
 
 
@@ -35,7 +35,7 @@ def handler(event: dict[str, object], context: object) -> object:
     name = str(event["rawPath"]).split("/")[2]
     script = SCRIPTS[name]
     if script["errorBeforeBody"]:
-        raise OracleError(script["errorBeforeBody"])
+        raise ScriptedHandlerError(script["errorBeforeBody"])
     time.sleep(float(script["holdBeforeMs"]) / 1000)  # type: ignore[arg-type]
     if script["crash"]:
         sys.exit(3)

@@ -29,8 +29,7 @@ from service import delivery
 from service.delivery import View
 from service.errors import PreconditionFailed, RangeNotSatisfiable, ServiceUnavailable
 from service.http.dates import parse_http_date
-from service.http.etags import parse_entity_tag
-from service.http.preconditions import Outcome, Preconditions, Verdict, decide, s3_conditions
+from service.http.preconditions import IfRange, Outcome, Preconditions, Verdict, decide, s3_conditions
 from service.http.ranges import RangeDecision, RangeOutcome, parse_range, s3_range, s3_single_range
 from service.keys import object_key
 from service.s3 import GetResult, ObjectMeta, ObjectStore
@@ -145,20 +144,18 @@ async def _get_at_once(store: ObjectStore, wanted: ObjectRequest) -> Response:
     return await _settle(store, wanted, result)
 
 
-def _if_range_params(if_range: str | None) -> dict[str, object] | None:
+def _if_range_params(if_range: IfRange | None) -> dict[str, object] | None:
     """S3 parameters that make a ranged GetObject fail with 412 unless If-Range holds.
 
     Returns ``{}`` without If-Range, and None when If-Range can never hold (a weak or
-    malformed validator), so the range is not asked for at all. A date only narrows the
+    unusable validator), so the range is not asked for at all. A date only narrows the
     check to "not modified since"; :func:`_settle` then demands exact equality.
     """
     if if_range is None:
         return {}
-    tag = parse_entity_tag(if_range)
-    if tag is not None:
-        return None if tag.weak else {"IfMatch": str(tag)}
-    date = parse_http_date(if_range)
-    return None if date is None else {"IfUnmodifiedSince": date}
+    if if_range.tag is not None:
+        return None if if_range.tag.weak else {"IfMatch": str(if_range.tag)}
+    return None if if_range.date is None else {"IfUnmodifiedSince": if_range.date}
 
 
 async def _settle(store: ObjectStore, wanted: ObjectRequest, result: GetResult) -> Response:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -15,13 +15,12 @@ from starlette.datastructures import Headers
 from service.http.dates import parse_http_date
 from service.http.etags import EntityTag, EntityTagList, parse_entity_tag, parse_entity_tag_list
 from service.http.preconditions import (
+    IfRange,
     Outcome,
     Preconditions,
     S3Conditions,
     Verdict,
     decide,
-    evaluate,
-    if_range_holds,
     s3_conditions,
 )
 
@@ -220,7 +219,19 @@ def test_64_kib_tag_list_is_parsed_in_linear_time(value: str) -> None:
     assert _cpu_time(parse_entity_tag_list, value[:65536]) < 0.200
 
 
-# evaluate (RFC 9110 §13.2.2)
+# decide (RFC 9110 §13.2.2)
+
+
+def decide_on(
+    method: str,
+    headers: Mapping[str, str],
+    etag: str | None,
+    last_modified: datetime | None,
+    *,
+    now: datetime | None = None,
+) -> Outcome:
+    """:func:`decide` on ``headers`` as the object endpoint reads them."""
+    return decide(method, Preconditions.from_headers(headers, now=now), etag, last_modified)
 
 
 @pytest.mark.parametrize(
@@ -297,10 +308,10 @@ def test_64_kib_tag_list_is_parsed_in_linear_time(value: str) -> None:
         ),
     ],
 )
-def test_evaluate(method: str, headers: dict[str, str], expected: Outcome) -> None:
+def test_decide(method: str, headers: dict[str, str], expected: Outcome) -> None:
     # Last-Modified carries sub-second precision from S3; comparisons use whole seconds.
     last_modified = SUNDAY + timedelta(microseconds=250_000)
-    assert evaluate(method, headers, ETAG, last_modified, now=NOW) == expected
+    assert decide_on(method, headers, ETAG, last_modified, now=NOW) == expected
 
 
 @pytest.mark.parametrize(
@@ -316,29 +327,29 @@ def test_evaluate(method: str, headers: dict[str, str], expected: Outcome) -> No
         pytest.param({"range": "bytes=0-1", "if-range": ETAG}, PROCEED, id="if-range-etag"),
     ],
 )
-def test_evaluate_without_validators(headers: dict[str, str], expected: Outcome) -> None:
-    assert evaluate("GET", headers, None, None, now=NOW) == expected
+def test_decide_without_validators(headers: dict[str, str], expected: Outcome) -> None:
+    assert decide_on("GET", headers, None, None, now=NOW) == expected
 
 
-def test_evaluate_with_weak_representation_etag() -> None:
+def test_decide_with_weak_representation_etag() -> None:
     weak = f"W/{ETAG}"
-    assert evaluate("GET", {"if-match": weak}, weak, None) == FAILED
-    assert evaluate("GET", {"if-none-match": ETAG}, weak, None) == NOT_MODIFIED
-    assert evaluate("GET", {"range": "bytes=0-1", "if-range": weak}, weak, None) == PROCEED
+    assert decide_on("GET", {"if-match": weak}, weak, None) == FAILED
+    assert decide_on("GET", {"if-none-match": ETAG}, weak, None) == NOT_MODIFIED
+    assert decide_on("GET", {"range": "bytes=0-1", "if-range": weak}, weak, None) == PROCEED
 
 
-def test_evaluate_compares_dates_across_time_zones() -> None:
+def test_decide_compares_dates_across_time_zones() -> None:
     plus_two = timezone(timedelta(hours=2))
     last_modified = SUNDAY.astimezone(plus_two)
-    assert evaluate("GET", {"if-modified-since": IMF}, None, last_modified) == NOT_MODIFIED
-    assert evaluate("GET", {"if-modified-since": EARLIER}, None, last_modified) == PROCEED
+    assert decide_on("GET", {"if-modified-since": IMF}, None, last_modified) == NOT_MODIFIED
+    assert decide_on("GET", {"if-modified-since": EARLIER}, None, last_modified) == PROCEED
 
 
-def test_evaluate_reads_starlette_headers_case_insensitively() -> None:
+def test_decide_reads_starlette_headers_case_insensitively() -> None:
     headers = Headers({"If-None-Match": ETAG, "Range": "bytes=0-1"})
-    assert evaluate("GET", headers, ETAG, SUNDAY) == NOT_MODIFIED
+    assert decide_on("GET", headers, ETAG, SUNDAY) == NOT_MODIFIED
     headers = Headers({"RANGE": "bytes=0-1", "If-Range": ETAG})
-    assert evaluate("GET", headers, ETAG, SUNDAY) == PROCEED_RANGE
+    assert decide_on("GET", headers, ETAG, SUNDAY) == PROCEED_RANGE
 
 
 @pytest.mark.parametrize(
@@ -348,11 +359,11 @@ def test_evaluate_reads_starlette_headers_case_insensitively() -> None:
         pytest.param(ETAG, datetime(1994, 11, 6, 8, 49, 37), id="naive-last-modified"),
     ],
 )
-def test_evaluate_rejects_bad_validators(etag: str, last_modified: datetime) -> None:
+def test_decide_rejects_bad_validators(etag: str, last_modified: datetime) -> None:
     with pytest.raises(ValueError):
-        evaluate("GET", {}, etag, last_modified)
+        decide_on("GET", {}, etag, last_modified)
     with pytest.raises(ValueError):
-        if_range_holds(ETAG, etag, last_modified)
+        decide_on("GET", {"range": "bytes=0-1", "if-range": ETAG}, etag, last_modified)
 
 
 def test_outcome_status() -> None:
@@ -361,19 +372,40 @@ def test_outcome_status() -> None:
     assert FAILED.status == 412
 
 
-def test_decide_matches_evaluate_on_parsed_fields() -> None:
+def test_from_headers_parses_each_field_once() -> None:
     headers = {"if-none-match": '"x"', "range": "bytes=0-1", "if-range": ETAG}
     conditions = Preconditions.from_headers(headers)
     assert conditions.has_range
-    assert conditions.if_range == ETAG
-    assert decide("GET", conditions, ETAG, SUNDAY) == evaluate("GET", headers, ETAG, SUNDAY)
+    assert conditions.if_none_match == EntityTagList(tags=(EntityTag('"x"'),))
+    assert conditions.if_range == IfRange(tag=EntityTag(ETAG))
+    assert decide("GET", conditions, ETAG, SUNDAY) == PROCEED_RANGE
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param(ETAG, IfRange(tag=EntityTag(ETAG)), id="strong-tag"),
+        pytest.param(f" W/{ETAG} ", IfRange(tag=EntityTag(ETAG, weak=True)), id="weak-tag"),
+        pytest.param(IMF, IfRange(date=SUNDAY), id="imf-fixdate"),
+        pytest.param("Sunday, 06-Nov-94 08:49:37 GMT", IfRange(date=SUNDAY), id="rfc850"),
+        pytest.param("Sun, 06 Nov 1994 08:49:37 +0000", IfRange(), id="not-an-http-date"),
+        pytest.param(f"{ETAG}, {ETAG}", IfRange(), id="list"),
+        pytest.param("", IfRange(), id="empty"),
+    ],
+)
+def test_if_range_parse(value: str, expected: IfRange) -> None:
+    assert IfRange.parse(value, now=NOW) == expected
 
 
 def test_if_range_holds() -> None:
-    assert if_range_holds(ETAG, ETAG, None)
-    assert not if_range_holds(f"W/{ETAG}", ETAG, None)
-    assert if_range_holds(IMF, None, SUNDAY + timedelta(microseconds=1))
-    assert not if_range_holds(IMF, ETAG, None)
+    def holds(value: str, etag: str | None, last_modified: datetime | None) -> bool:
+        return decide_on("GET", {"range": "bytes=0-1", "if-range": value}, etag, last_modified).range_applies
+
+    assert holds(ETAG, ETAG, None)
+    assert not holds(f"W/{ETAG}", ETAG, None)
+    assert holds(IMF, None, SUNDAY + timedelta(microseconds=1))
+    assert not holds(IMF, ETAG, None)
+    assert not IfRange().holds(EntityTag(ETAG), SUNDAY)
 
 
 @given(
@@ -384,7 +416,7 @@ def test_if_range_holds() -> None:
     method=st.sampled_from(["GET", "HEAD", "POST", "get"]),
 )
 def test_any_header_text_gets_an_outcome(headers: dict[str, str], method: str) -> None:
-    outcome = evaluate(method, headers, ETAG, SUNDAY, now=NOW)
+    outcome = decide_on(method, headers, ETAG, SUNDAY, now=NOW)
     assert outcome.status in (None, 304, 412)
     assert not outcome.range_applies or (method == "GET" and "range" in headers)
 
@@ -462,7 +494,7 @@ def _s3_model(params: dict[str, str | datetime], etag: str, last_modified: datet
     seconds=st.integers(min_value=-2, max_value=2),
     method=st.sampled_from(["GET", "HEAD"]),
 )
-def test_delegated_conditions_decide_like_evaluate(
+def test_delegated_conditions_decide_as_decide_does(
     if_match: str | None,
     if_none_match: str | None,
     ims: str | None,
@@ -478,5 +510,5 @@ def test_delegated_conditions_decide_like_evaluate(
     if delegated is None:
         return
     last_modified = SUNDAY + timedelta(seconds=seconds)
-    expected = evaluate(method, headers, etag, last_modified, now=NOW).verdict
+    expected = decide_on(method, headers, etag, last_modified, now=NOW).verdict
     assert _s3_model(delegated.params(), etag, last_modified) is expected

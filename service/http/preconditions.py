@@ -1,6 +1,7 @@
 """Conditional requests: evaluating preconditions (RFC 9110 §13).
 
-:func:`evaluate` answers, for a representation that exists, whether to proceed (and
+:meth:`Preconditions.from_headers` parses a request's conditional fields once;
+:func:`decide` then answers, for a representation that exists, whether to proceed (and
 whether a ``Range`` header still applies), answer 304 Not Modified, or answer 412
 Precondition Failed, following the order of RFC 9110 §13.2.2.
 
@@ -43,7 +44,7 @@ _STATUS = {Verdict.NOT_MODIFIED: 304, Verdict.PRECONDITION_FAILED: 412}
 
 @dataclass(frozen=True)
 class Outcome:
-    """The result of :func:`evaluate`.
+    """The result of :func:`decide`.
 
     Attributes:
         verdict: proceed, 304 or 412.
@@ -62,6 +63,43 @@ class Outcome:
 
 
 @dataclass(frozen=True)
+class IfRange:
+    """An ``If-Range`` field value, parsed (RFC 9110 §13.1.5).
+
+    At most one attribute is set. Neither means the value is neither an entity-tag nor
+    an HTTP-date: such an ``If-Range`` never holds, and the whole representation is sent.
+
+    Attributes:
+        tag: the entity-tag; a weak one never holds (§13.1.5 compares strongly).
+        date: the HTTP-date, an aware UTC datetime with whole seconds.
+    """
+
+    tag: EntityTag | None = None
+    date: datetime | None = None
+
+    @classmethod
+    def parse(cls, value: str, *, now: datetime | None = None) -> IfRange:
+        """Read an ``If-Range`` value: an entity-tag, else an HTTP-date, else unusable.
+
+        ``now`` is passed to :func:`~service.http.dates.parse_http_date`.
+        """
+        tag = parse_entity_tag(value)
+        if tag is not None:
+            return cls(tag=tag)
+        return cls(date=parse_http_date(value, now=now))
+
+    def holds(self, etag: EntityTag | None, last_modified: datetime | None) -> bool:
+        """Whether the ``Range`` header applies to a representation with these validators.
+
+        An entity-tag must strongly match ``etag``; a date must equal ``last_modified``
+        (whole seconds) exactly (RFC 9110 §13.1.5).
+        """
+        if self.tag is not None:
+            return etag is not None and self.tag.strong_match(etag)
+        return self.date is not None and self.date == last_modified
+
+
+@dataclass(frozen=True)
 class Preconditions:
     """The conditional header fields of a request, parsed (RFC 9110 §13.1).
 
@@ -71,7 +109,7 @@ class Preconditions:
         if_modified_since: ``If-Modified-Since``, or None when absent or not a valid
             HTTP-date (RFC 9110 §13.1.3 says to ignore it then).
         if_unmodified_since: ``If-Unmodified-Since``, likewise (RFC 9110 §13.1.4).
-        if_range: the raw ``If-Range`` value, or None when absent.
+        if_range: ``If-Range``, or None when absent.
         has_range: whether a ``Range`` header was sent.
     """
 
@@ -79,7 +117,7 @@ class Preconditions:
     if_none_match: EntityTagList | None = None
     if_modified_since: datetime | None = None
     if_unmodified_since: datetime | None = None
-    if_range: str | None = None
+    if_range: IfRange | None = None
     has_range: bool = False
 
     @classmethod
@@ -91,50 +129,18 @@ class Preconditions:
         """
         if_match = headers.get("if-match")
         if_none_match = headers.get("if-none-match")
+        if_range = headers.get("if-range")
         return cls(
             if_match=None if if_match is None else parse_entity_tag_list(if_match),
             if_none_match=None if if_none_match is None else parse_entity_tag_list(if_none_match),
             if_modified_since=_date(headers.get("if-modified-since"), now),
             if_unmodified_since=_date(headers.get("if-unmodified-since"), now),
-            if_range=headers.get("if-range"),
+            if_range=None if if_range is None else IfRange.parse(if_range, now=now),
             has_range="range" in headers,
         )
 
 
-def evaluate(
-    method: str,
-    headers: Mapping[str, str],
-    etag: str | None,
-    last_modified: datetime | None,
-    *,
-    now: datetime | None = None,
-) -> Outcome:
-    """Evaluate a request's preconditions against the selected representation.
-
-    Shorthand for :func:`decide` on :meth:`Preconditions.from_headers`; see there.
-
-    Args:
-        method: the request method, case-sensitive (RFC 9110 §9.1).
-        headers: request header fields with lower-case names.
-        etag: the representation's ``ETag`` field value (e.g. S3's ``"abc..."``),
-            or None when it has none.
-        last_modified: the representation's modification time, timezone-aware, or None.
-        now: the current time, for RFC 850 two-digit years; defaults to the clock.
-
-    Raises:
-        ValueError: when ``etag`` is not an entity-tag or ``last_modified`` is naive.
-    """
-    return decide(method, Preconditions.from_headers(headers, now=now), etag, last_modified, now=now)
-
-
-def decide(
-    method: str,
-    conditions: Preconditions,
-    etag: str | None,
-    last_modified: datetime | None,
-    *,
-    now: datetime | None = None,
-) -> Outcome:
+def decide(method: str, conditions: Preconditions, etag: str | None, last_modified: datetime | None) -> Outcome:
     """Decide on parsed preconditions, following RFC 9110 §13.2.2 in order.
 
     1. ``If-Match`` present: false (strong comparison) gives 412.
@@ -149,7 +155,13 @@ def decide(
     A date condition is skipped when the representation has no Last-Modified. The
     "state-changing request has already succeeded" exception of steps 1 and 2 needs
     knowledge only the method's own handler has, and does not arise for GET and HEAD.
-    Arguments are as for :func:`evaluate`.
+
+    Args:
+        method: the request method, case-sensitive (RFC 9110 §9.1).
+        conditions: the request's fields, from :meth:`Preconditions.from_headers`.
+        etag: the representation's ``ETag`` field value (e.g. S3's ``"abc..."``),
+            or None when it has none.
+        last_modified: the representation's modification time, timezone-aware, or None.
 
     Raises:
         ValueError: when ``etag`` is not an entity-tag or ``last_modified`` is naive.
@@ -160,36 +172,8 @@ def decide(
         return Outcome(verdict)
     range_applies = method == "GET" and conditions.has_range
     if range_applies and conditions.if_range is not None:
-        range_applies = _if_range_holds(conditions.if_range, tag, seconds, now)
+        range_applies = conditions.if_range.holds(tag, seconds)
     return Outcome(Verdict.PROCEED, range_applies)
-
-
-def if_range_holds(
-    value: str,
-    etag: str | None,
-    last_modified: datetime | None,
-    *,
-    now: datetime | None = None,
-) -> bool:
-    """Whether an ``If-Range`` value lets the ``Range`` header apply (RFC 9110 §13.1.5).
-
-    An entity-tag must strongly match the representation's ETag, so a weak one never
-    does; an HTTP-date must equal Last-Modified (to the second) exactly. Anything else,
-    including a value that is neither, does not hold: the whole representation is sent.
-    Arguments are as for :func:`evaluate`.
-
-    Raises:
-        ValueError: when ``etag`` is not an entity-tag or ``last_modified`` is naive.
-    """
-    return _if_range_holds(value, _validator(etag), _seconds(last_modified), now)
-
-
-def _if_range_holds(value: str, etag: EntityTag | None, last_modified: datetime | None, now: datetime | None) -> bool:
-    tag = parse_entity_tag(value)
-    if tag is not None:
-        return etag is not None and tag.strong_match(etag)
-    date = parse_http_date(value, now=now)
-    return date is not None and date == last_modified
 
 
 def _verdict(method: str, conditions: Preconditions, etag: EntityTag | None, last_modified: datetime | None) -> Verdict:
@@ -267,7 +251,7 @@ class S3Conditions:
 
 
 def s3_conditions(method: str, conditions: Preconditions) -> S3Conditions | None:
-    """The S3 parameters that decide exactly as :func:`evaluate` would, or None.
+    """The S3 parameters that decide exactly as :func:`decide` would, or None.
 
     S3 documents its conditional reads only for one tag per field and only for the pairs
     If-Match + If-Unmodified-Since and If-None-Match + If-Modified-Since (S3 GetObject
@@ -287,8 +271,8 @@ def s3_conditions(method: str, conditions: Preconditions) -> S3Conditions | None
       which of 412 and 304 wins when both fail.
 
     Invalid dates are already absent from ``conditions``, as RFC 9110 ignores them.
-    ``If-Range`` has no S3 counterpart and is never delegated: apply it with
-    :func:`if_range_holds` once the object's ETag and Last-Modified are known.
+    ``If-Range`` is never delegated here: :func:`decide` applies it once the object's
+    ETag and Last-Modified are known.
     """
     if method not in _SAFE_METHODS:
         return None

@@ -17,6 +17,8 @@ from service.settings import ConfigError, Settings
 PROG = "s3-stream-proxy"
 EXIT_CONFIG = 2
 """Exit status for invalid configuration, as for a usage error."""
+EXIT_STARTUP = 3
+"""Exit status when ``serve`` cannot start (port in use, lifespan failure), as uvicorn's own."""
 
 
 _DEVELOPER_TOOLS = {
@@ -105,17 +107,12 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from service.app import create_app
+    from service.server import uvicorn_config
 
     settings = Settings.from_env()
-    uvicorn.run(
-        create_app(settings),
-        host=args.host,
-        port=listen_port(args),
-        log_config=None,
-        access_log=False,
-        lifespan="on",
-    )
-    return 0
+    server = uvicorn.Server(uvicorn_config(create_app(settings), settings, args.host, listen_port(args)))
+    server.run()
+    return 0 if server.started else EXIT_STARTUP
 
 
 def _lambda(args: argparse.Namespace) -> int:

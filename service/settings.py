@@ -8,6 +8,8 @@ from dataclasses import dataclass, field, fields
 from typing import Literal, TypeVar
 
 PREFIX = "S3_PROXY_"
+SECRET_VARIABLES = ("SIGNING_SECRET", "SIGNING_SECRET_PREVIOUS")
+"""The signing secrets, current first (see :mod:`service.signing`)."""
 
 InvokeMode = Literal["RESPONSE_STREAM", "BUFFERED"]
 
@@ -47,6 +49,11 @@ class Settings:
     cors_max_age: int = 600
     lambda_invoke_mode: InvokeMode = "RESPONSE_STREAM"
     lambda_deadline_margin: float = 1.0
+    header_timeout: float = 10.0
+    idle_timeout: float = 15.0
+    max_connections: int = 1024
+    shutdown_timeout: float = 10.0
+    signing_secrets: tuple[str, ...] = field(default=(), repr=False)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -77,21 +84,29 @@ class Settings:
             cors_max_age=env.get("CORS_MAX_AGE", _non_negative_int, cls.cors_max_age),
             lambda_invoke_mode=env.get("LAMBDA_INVOKE_MODE", _invoke_mode, "RESPONSE_STREAM"),
             lambda_deadline_margin=env.get("LAMBDA_DEADLINE_MARGIN", _non_negative_float, cls.lambda_deadline_margin),
+            header_timeout=env.get("HEADER_TIMEOUT", _positive_float, cls.header_timeout),
+            idle_timeout=env.get("IDLE_TIMEOUT", _positive_float, cls.idle_timeout),
+            max_connections=env.get("MAX_CONNECTIONS", _positive_int, cls.max_connections),
+            shutdown_timeout=env.get("SHUTDOWN_TIMEOUT", _non_negative_float, cls.shutdown_timeout),
+            signing_secrets=env.signing_secrets(),
         )
 
     def to_env(self) -> dict[str, str]:
         """These settings as the variables :meth:`from_env` reads back to an equal object.
 
         Each field becomes ``S3_PROXY_<FIELD>`` (booleans ``true``/``false``, tuples joined
-        by commas); ``None`` fields are left out, and the region is ``AWS_REGION``, the
+        by commas), except the signing secrets (``S3_PROXY_SIGNING_SECRET`` and
+        ``_PREVIOUS``); ``None`` fields are left out, and the region is ``AWS_REGION``, the
         variable Lambda itself sets. Used to configure a runtime child process, e.g.
         ``{"S3_PROXY_BUCKET": "demo-bucket", "AWS_REGION": "us-east-1", ...}``.
         """
         environment: dict[str, str] = {}
         for item in fields(self):
             value = getattr(self, item.name)
-            if item.name != "region" and value is not None:
+            if item.name not in {"region", "signing_secrets"} and value is not None:
                 environment[PREFIX + item.name.upper()] = _as_text(value)
+        for name, secret in zip(SECRET_VARIABLES, self.signing_secrets, strict=False):
+            environment[PREFIX + name] = secret
         if self.region:
             environment["AWS_REGION"] = self.region
         return environment
@@ -129,6 +144,25 @@ class _Env:
             return parse(raw)
         except ValueError as exc:
             raise ConfigError(f"{variable}: {exc}, got {raw!r}") from None
+
+    def signing_secrets(self) -> tuple[str, ...]:
+        """``SIGNING_SECRET``, then ``SIGNING_SECRET_PREVIOUS`` (accepted while links signed
+        with it are still in use); empty when signing is off.
+
+        Raises:
+            ConfigError: a previous secret without a current one, or a secret too short.
+        """
+        current, previous = (self._secret(name) for name in SECRET_VARIABLES)
+        if previous and not current:
+            raise ConfigError(f"{PREFIX}{SECRET_VARIABLES[1]}: set, but {PREFIX}{SECRET_VARIABLES[0]} is not")
+        return tuple(secret for secret in (current, previous) if secret)
+
+    def _secret(self, name: str) -> str:
+        """A secret's value; unlike :meth:`get`, an error never repeats what was given."""
+        raw = self._environ.get(PREFIX + name, "").strip()
+        if raw and len(raw) < MIN_SECRET_LENGTH:
+            raise ConfigError(f"{PREFIX}{name}: expected a secret of at least {MIN_SECRET_LENGTH} characters")
+        return raw
 
     def region(self) -> str | None:
         for variable in ("AWS_REGION", "AWS_DEFAULT_REGION"):
@@ -178,6 +212,11 @@ def _boolean(raw: str) -> bool:
     if lowered in _FALSE:
         return False
     raise ValueError("expected true or false")
+
+
+MIN_SECRET_LENGTH = 32
+"""Characters a signing secret needs at least: 32 random characters carry well over the
+128 bits an HMAC-SHA256 key should have (RFC 2104 §3)."""
 
 
 def _bucket_name(raw: str) -> str:

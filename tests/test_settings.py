@@ -112,3 +112,51 @@ def test_to_env_round_trips() -> None:
     assert environ["S3_PROXY_FORBIDDEN_AS_NOT_FOUND"] == "true"
     assert environ["AWS_REGION"] == "eu-west-1"
     assert Settings.from_env(environ) == settings
+
+
+def test_limits_for_clients_are_read() -> None:
+    settings = Settings.from_env(
+        {
+            "S3_PROXY_BUCKET": "media",
+            "S3_PROXY_HEADER_TIMEOUT": "2.5",
+            "S3_PROXY_IDLE_TIMEOUT": "30",
+            "S3_PROXY_MAX_CONNECTIONS": "10",
+            "S3_PROXY_SHUTDOWN_TIMEOUT": "0",
+        }
+    )
+    assert (settings.header_timeout, settings.idle_timeout) == (2.5, 30.0)
+    assert (settings.max_connections, settings.shutdown_timeout) == (10, 0.0)
+
+
+SECRET = "s" * 32
+OLD_SECRET = "o" * 40
+
+
+def test_signing_secrets_current_then_previous_and_round_trip() -> None:
+    environ = {"S3_PROXY_BUCKET": "media", "S3_PROXY_SIGNING_SECRET": SECRET}
+    assert Settings.from_env(environ).signing_secrets == (SECRET,)
+    both = Settings.from_env({**environ, "S3_PROXY_SIGNING_SECRET_PREVIOUS": OLD_SECRET})
+    assert both.signing_secrets == (SECRET, OLD_SECRET)
+    assert Settings.from_env(both.to_env()) == both
+    assert SECRET not in repr(both) and OLD_SECRET not in repr(both)
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        pytest.param(
+            {"S3_PROXY_SIGNING_SECRET": "short-secret"},
+            "S3_PROXY_SIGNING_SECRET: expected a secret of at least 32 characters",
+            id="too-short",
+        ),
+        pytest.param(
+            {"S3_PROXY_SIGNING_SECRET_PREVIOUS": OLD_SECRET},
+            "S3_PROXY_SIGNING_SECRET_PREVIOUS: set, but S3_PROXY_SIGNING_SECRET is not",
+            id="previous-alone",
+        ),
+    ],
+)
+def test_signing_secret_errors_never_repeat_the_secret(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({"S3_PROXY_BUCKET": "media", **environ})
+    assert str(caught.value) == message

@@ -14,16 +14,14 @@ import uvicorn
 from s3proxy_dev.function_url.config import EmulatorConfig
 from s3proxy_dev.function_url.emulator import FunctionUrlEmulator
 from service.app import create_app
+from service.server import uvicorn_config
 from service.settings import Settings
 
 
 @contextmanager
 def serve_proxy(settings: Settings, timeout: float = 15.0) -> Iterator[str]:
-    """Serve ``create_app(settings)`` on 127.0.0.1 (OS-chosen port); yield its base URL."""
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=0, log_config=None, access_log=False, lifespan="on"
-    )
-    server = uvicorn.Server(config)
+    """Serve ``create_app(settings)`` as ``serve`` does, on 127.0.0.1 (OS-chosen port); yield its base URL."""
+    server = uvicorn.Server(uvicorn_config(create_app(settings), settings, "127.0.0.1", 0))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + timeout

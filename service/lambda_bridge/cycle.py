@@ -17,6 +17,7 @@ import anyio
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message
 
+from service.errors import StreamBroken
 from service.lambda_bridge.errors import DeadlineExceeded, IncompleteResponse, RuntimeAPIError
 from service.lambda_bridge.events import HTTPRequest
 from service.lambda_bridge.framing import PRELUDE_DELIMITER, ErrorReport, ResponseHead, encode_prelude
@@ -134,10 +135,15 @@ class HTTPCycle(abc.ABC):
         self._cancel_scope.cancel()
 
     def _log_failure(self, failure: Exception | None) -> None:
+        """Log what went wrong: one line for the outcomes the bridge expects, the traceback
+        for anything else the app raised."""
         if isinstance(failure, DeadlineExceeded):
             logger.warning("invocation %s: %s; stopping the app", self._request_id, failure)
         elif isinstance(failure, IncompleteResponse):
             logger.error("invocation %s: %s", self._request_id, failure)
+        elif isinstance(failure, StreamBroken) and self.state is ResponseState.STARTED:
+            # S3 failing mid-body is an outcome of the network, not a bug: the cause says all.
+            logger.warning("invocation %s: the response body broke off: %s", self._request_id, _one_line(failure))
         elif failure is not None:
             logger.error("invocation %s: the ASGI app raised", self._request_id, exc_info=failure)
 
@@ -156,6 +162,17 @@ class HTTPCycle(abc.ABC):
     @abc.abstractmethod
     async def _finish(self, failure: Exception | None) -> None:
         """Deliver the outcome once the app has returned (or failed with ``failure``)."""
+
+
+def _one_line(exc: BaseException) -> str:
+    """``exc``'s message and, if it was raised ``from`` another exception, that cause's type
+    and message, as one line of text (line breaks become spaces)."""
+    text = str(exc) or type(exc).__name__
+    cause = exc.__cause__
+    if cause is not None:
+        detail = f": {cause}" if str(cause) else ""
+        text += f" (caused by {type(cause).__name__}{detail})"
+    return " ".join(text.split())
 
 
 def error_report(failure: Exception) -> ErrorReport:

@@ -24,7 +24,7 @@ from service.lambda_bridge.events import HTTPRequest, parse_event
 from service.lambda_bridge.framing import ErrorReport
 from service.lambda_bridge.lifespan import Lifespan
 from service.lambda_bridge.runtime_api import NextInvocation, RuntimeAPIClient
-from service.settings import InvokeMode, Settings
+from service.settings import ConfigError, InvokeMode, Settings
 
 logger = logging.getLogger("service.lambda_bridge")
 
@@ -118,9 +118,9 @@ class Runtime:
         except RuntimeAPIError as exc:
             if exc.fatal:
                 raise
-            logger.error("invocation %s: %s", invocation.request_id, exc)
+            logger.exception("invocation %s: %s", invocation.request_id, exc)
         except OSError as exc:
-            logger.error("invocation %s: Runtime API connection failed: %s", invocation.request_id, exc)
+            logger.exception("invocation %s: Runtime API connection failed: %s", invocation.request_id, exc)
 
     def _cycle(self, request: HTTPRequest, invocation: NextInvocation) -> HTTPCycle:
         cycle_class = StreamingCycle if self._options.invoke_mode == "RESPONSE_STREAM" else BufferedCycle
@@ -137,13 +137,16 @@ class Runtime:
 async def report_init_error(client: RuntimeAPIClient, error_type: str, exc: BaseException) -> int:
     """Log ``exc``, post it to ``/init/error`` as ``error_type`` and return exit status 1.
 
-    A failure to post is logged too: the process exits either way, and Lambda records it.
+    A configuration error or a failed lifespan startup is logged as one line, its message
+    says it all; anything else with its traceback.  A failure to post is logged too: the
+    process exits either way, and Lambda records it.
     """
-    logger.error("initialisation failed (%s): %s", error_type, exc)
+    trace = None if isinstance(exc, ConfigError | LifespanStartupError) else exc
+    logger.error("initialisation failed (%s): %s", error_type, exc, exc_info=trace)
     try:
         await client.post_init_error(ErrorReport.from_exception(error_type, exc, with_trace=True))
     except (OSError, RuntimeAPIError) as post_failure:
-        logger.error("could not report the init error: %s", post_failure)
+        logger.exception("could not report the init error: %s", post_failure)
     return EXIT_FAILURE
 
 

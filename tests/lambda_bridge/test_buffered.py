@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 from typing import Any
 
 import pytest
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from service.errors import StreamBroken
 from service.lambda_bridge.buffered import BUFFERED_RESPONSE_LIMIT, TOO_LARGE_TEXT, encoded_size_floor
 from tests.lambda_bridge.conftest import http_only, load_event, serving
 from tests.lambda_bridge.fake_runtime_api import FakeRuntimeAPI
@@ -150,6 +152,23 @@ async def test_oversize_body_is_413_and_the_app_is_stopped_early(
     assert sum(sent) <= BUFFERED_RESPONSE_LIMIT * 3 // 4
     assert "RESPONSE_STREAM" in TOO_LARGE_TEXT
     assert "before completing" not in caplog.text  # stopping the app on purpose is no app error
+
+
+async def test_stream_broken_midway_is_a_500_and_one_log_line(
+    runtime_api: FakeRuntimeAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+        await send({"type": "http.response.body", "body": b"half", "more_body": True})
+        raise StreamBroken("the S3 body ended before the byte range did")
+
+    result = await _result(app, runtime_api, load_event("function_url_get"))
+    assert (result["statusCode"], result["body"]) == (500, "Internal Server Error\n")
+    (record,) = [entry for entry in caplog.records if entry.levelno >= logging.WARNING]
+    assert record.exc_info is None
+    assert record.getMessage() == (
+        "invocation req-1: the response body broke off: the S3 body ended before the byte range did"
+    )
 
 
 async def test_text_just_under_the_limit_is_sent(runtime_api: FakeRuntimeAPI) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import signal
 import subprocess
 import sys
@@ -107,6 +108,34 @@ async def test_main_reports_invalid_configuration(runtime_api: FakeRuntimeAPI, m
     assert post.target == "/2018-06-01/runtime/init/error"
     assert post.header(b"lambda-runtime-function-error-type") == b"Runtime.InvalidConfiguration"
     assert json.loads(post.body)["errorMessage"] == "S3_PROXY_BUCKET: required, but not set"
+
+
+def _init_failure_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [record for record in caplog.records if record.getMessage().startswith("initialisation failed")]
+
+
+async def test_a_failing_app_factory_is_logged_with_its_traceback(
+    runtime_api: FakeRuntimeAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    with anyio.fail_after(10):
+        status = await anyio.to_thread.run_sync(serve, apps.load_failing_factory, runtime_api.address)
+    assert status == 1
+    (record,) = _init_failure_records(caplog)
+    assert record.exc_info is not None and record.exc_info[0] is RuntimeError
+    assert "Traceback (most recent call last)" in logging.Formatter().format(record)
+
+
+async def test_invalid_configuration_is_logged_as_one_line(
+    runtime_api: FakeRuntimeAPI, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("AWS_LAMBDA_RUNTIME_API", runtime_api.address)
+    monkeypatch.delenv("S3_PROXY_BUCKET", raising=False)
+    with anyio.fail_after(10):
+        assert await anyio.to_thread.run_sync(main) == 1
+    (record,) = _init_failure_records(caplog)
+    assert record.exc_info is None
+    expected = "initialisation failed (Runtime.InvalidConfiguration): S3_PROXY_BUCKET: required, but not set"
+    assert logging.Formatter().format(record) == expected
 
 
 @pytest.mark.parametrize("value", ["", "localhost", "host:port", "127.0.0.1:70000"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import time
 from typing import Any
 
@@ -12,6 +13,8 @@ import pytest
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from service.errors import StreamBroken
+from service.lambda_bridge.errors import RuntimeAPIError
 from service.lambda_bridge.framing import PRELUDE_DELIMITER
 from service.lambda_bridge.runtime_api import ResponseStream, RuntimeAPIClient
 from tests.lambda_bridge.conftest import http_only, load_event, serving
@@ -131,6 +134,79 @@ async def test_unfinished_response_ends_with_error_trailers(runtime_api: FakeRun
     assert body["errorType"] == "IncompleteResponse"
 
 
+def _logged_about(caplog: pytest.LogCaptureFixture, request_id: str) -> list[logging.LogRecord]:
+    """The bridge's records that name invocation ``request_id``."""
+    return [
+        record
+        for record in caplog.records
+        if record.name == "service.lambda_bridge" and request_id in record.getMessage()
+    ]
+
+
+async def test_stream_broken_midway_is_one_log_line_without_traceback(
+    runtime_api: FakeRuntimeAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200})
+        await send({"type": "http.response.body", "body": b"half", "more_body": True})
+        try:
+            raise TimeoutError("Read timed out\non the S3 body")
+        except TimeoutError as exc:
+            raise StreamBroken("S3 body failed mid-stream: TimeoutError") from exc
+
+    caplog.set_level(logging.DEBUG, logger="service.lambda_bridge")
+    (post,) = await _serve(app, runtime_api, [_event()])
+    assert post.chunks[2:] == [b"half"]
+    error_type, body = _error_trailers(post)
+    assert error_type == b"Function.StreamError"
+    assert body == {
+        "errorType": "StreamBroken",
+        "errorMessage": "S3 body failed mid-stream: TimeoutError",
+        "stackTrace": [],
+    }
+    (record,) = _logged_about(caplog, "req-1")
+    assert record.levelno == logging.WARNING
+    assert record.exc_info is None
+    line = logging.Formatter().format(record)
+    assert line == (
+        "invocation req-1: the response body broke off: S3 body failed mid-stream: TimeoutError "
+        "(caused by TimeoutError: Read timed out on the S3 body)"
+    )
+    assert [entry for entry in caplog.records if entry.levelno >= logging.WARNING] == [record]
+
+
+async def test_unexpected_error_midway_is_logged_with_its_traceback(
+    runtime_api: FakeRuntimeAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200})
+        await send({"type": "http.response.body", "body": b"half", "more_body": True})
+        raise LookupError("a bug in the app")
+
+    (post,) = await _serve(app, runtime_api, [_event()])
+    error_type, body = _error_trailers(post)
+    assert error_type == b"Function.StreamError"
+    assert body == {"errorType": "LookupError", "errorMessage": "a bug in the app", "stackTrace": []}
+    (record,) = _logged_about(caplog, "req-1")
+    assert record.levelno == logging.ERROR
+    assert record.exc_info is not None and record.exc_info[0] is LookupError
+    formatted = logging.Formatter().format(record)
+    assert "Traceback (most recent call last)" in formatted
+    assert "LookupError: a bug in the app" in formatted
+
+
+async def test_stream_broken_before_the_head_is_no_expected_outcome(
+    runtime_api: FakeRuntimeAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        raise StreamBroken("raised before any response")
+
+    (post,) = await _serve(app, runtime_api, [_event()])
+    assert _prelude(post)["statusCode"] == 500
+    (record,) = _logged_about(caplog, "req-1")
+    assert record.exc_info is not None and record.exc_info[0] is StreamBroken
+
+
 async def test_receive_gives_body_then_disconnect_only_after_response(runtime_api: FakeRuntimeAPI) -> None:
     seen: list[object] = []
 
@@ -241,3 +317,16 @@ async def test_runtime_api_refusal_is_logged_and_serving_continues(runtime_api: 
     runtime_api.reply_status = 403
     posts = await _serve(PlainTextResponse("x"), runtime_api, [_event(), _event()])
     assert [post.target.rsplit("/", 2)[1] for post in posts] == ["req-1", "req-2"]
+
+
+async def test_a_refused_delivery_is_logged_with_its_traceback(
+    runtime_api: FakeRuntimeAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    runtime_api.reply_status = 403
+    runtime_api.enqueue(_event())
+    async with serving(http_only(PlainTextResponse("x")), runtime_api):
+        # The runtime polls /next again only once the refusal is handled (and logged).
+        await runtime_api.wait_for(lambda: runtime_api.timeline.count("next") == 2)
+    (record,) = _logged_about(caplog, "req-1")
+    assert "the Runtime API answered 403" in record.getMessage()
+    assert record.exc_info is not None and record.exc_info[0] is RuntimeAPIError

@@ -16,17 +16,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
 from service import objects
+from service.access import SignedLinkMiddleware
 from service.accesslog import AccessLogMiddleware
 from service.cors import cors_middleware
 from service.errors import ProxyError, error_response
+from service.keys import RESERVED_PREFIX
 from service.s3 import ObjectStore
 from service.settings import Settings
 
 if TYPE_CHECKING:
     from types_aiobotocore_s3 import S3Client
-
-RESERVED_PREFIX = "/_s3proxy/"
-"""Paths under this prefix belong to the proxy itself (health); they never name an object."""
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -51,7 +50,11 @@ def create_app(settings: Settings) -> Starlette:
             ),
             Route("/{key:path}", objects.endpoint, methods=["GET", "HEAD", "OPTIONS"]),
         ],
-        middleware=[Middleware(AccessLogMiddleware), *cors_middleware(settings)],
+        middleware=[
+            Middleware(AccessLogMiddleware),
+            *cors_middleware(settings),
+            Middleware(SignedLinkMiddleware, secrets=settings.signing_secrets),
+        ],
         exception_handlers={ProxyError: _proxy_error, HTTPException: _http_error},
         lifespan=lifespan,
     )

@@ -1,4 +1,4 @@
-"""The ``s3-stream-proxy`` command line: ``serve``, ``run`` and ``lambda``.
+"""The ``s3-stream-proxy`` command line: ``serve``, ``run``, ``lambda`` and ``sign``.
 
 ``demo`` and ``function-url`` are developer tools from :mod:`s3proxy_dev`, imported only
 when they run, so the deployed product never loads them.
@@ -10,9 +10,11 @@ import argparse
 import logging
 import os
 import sys
+import time
 from collections.abc import Sequence
 
-from service.settings import ConfigError, Settings
+from service.settings import ConfigError, Settings, read_signing_secrets
+from service.signing import Grant, Network, parse_methods, parse_network, signed_url
 
 PROG = "s3-stream-proxy"
 EXIT_CONFIG = 2
@@ -66,10 +68,23 @@ def _parser() -> argparse.ArgumentParser:
         "lambda", help="run as a Lambda custom runtime (needs AWS_LAMBDA_RUNTIME_API), streaming responses"
     )
     lambda_.set_defaults(run=_lambda)
+    _add_sign_command(commands)
     for name, summary in _DEVELOPER_TOOLS.items():
         # add_help=False: every option, --help included, goes to the tool's own parser.
         commands.add_parser(name, help=summary, add_help=False).set_defaults(run=None, tool=name)
     return parser
+
+
+def _add_sign_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sign = commands.add_parser(
+        "sign", help="print a signed link to KEY, valid for --expires seconds (needs S3_PROXY_SIGNING_SECRET)"
+    )
+    sign.add_argument("key", metavar="KEY", help="the object's key as in the URL path, without S3_PROXY_KEY_PREFIX")
+    sign.add_argument("--expires", type=_seconds, required=True, help="seconds from now until the link expires")
+    sign.add_argument("--base-url", required=True, help="the proxy's public URL, e.g. https://files.example.com")
+    sign.add_argument("--methods", type=_methods, default=(), help="allow only these, e.g. GET (default: GET,HEAD)")
+    sign.add_argument("--cidr", type=_network, default=None, help="allow only clients in this network")
+    sign.set_defaults(run=_sign)
 
 
 def add_listen_arguments(parser: argparse.ArgumentParser, default_host: str) -> None:
@@ -113,6 +128,39 @@ def _serve(args: argparse.Namespace) -> int:
     server = uvicorn.Server(uvicorn_config(create_app(settings), settings, args.host, listen_port(args)))
     server.run()
     return 0 if server.started else EXIT_STARTUP
+
+
+def _sign(args: argparse.Namespace) -> int:
+    secrets = read_signing_secrets()
+    if not secrets:
+        raise ConfigError("S3_PROXY_SIGNING_SECRET: required to sign links, but not set")
+    grant = Grant(args.key, int(time.time()) + args.expires, args.methods, args.cidr)
+    try:
+        print(signed_url(args.base_url, grant, secrets[0]))
+    except ValueError as exc:
+        print(f"{PROG} sign: error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    return 0
+
+
+def _seconds(text: str) -> int:
+    if not text.isascii() or not text.isdigit() or int(text) == 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return int(text)
+
+
+def _methods(text: str) -> tuple[str, ...]:
+    try:
+        return parse_methods(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{exc}, got {text!r}") from None
+
+
+def _network(text: str) -> Network:
+    try:
+        return parse_network(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _lambda(args: argparse.Namespace) -> int:

@@ -14,6 +14,9 @@ from starlette.types import Scope
 
 from service.errors import BadRequest
 
+RESERVED_PREFIX = "/_s3proxy/"
+"""Paths under this prefix belong to the proxy itself (health); they never name an object."""
+
 MAX_KEY_BYTES = 1024
 """S3's limit on a key's length, in UTF-8 bytes (S3 docs, "Naming Amazon S3 objects")."""
 

@@ -112,6 +112,17 @@ class Settings:
         return environment
 
 
+def read_signing_secrets(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """Only the signing secrets of ``environ`` (default :data:`os.environ`), current first.
+
+    What ``s3-stream-proxy sign`` needs, without the bucket and the rest of :class:`Settings`.
+
+    Raises:
+        ConfigError: as for :meth:`Settings.from_env`.
+    """
+    return _Env(os.environ if environ is None else environ).signing_secrets()
+
+
 def _as_text(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"

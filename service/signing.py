@@ -26,7 +26,10 @@ import ipaddress
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode, urlsplit
+
+from service.errors import BadRequest
+from service.keys import object_key
 
 EXPIRES = "s3proxy-expires"
 METHODS = "s3proxy-methods"
@@ -79,6 +82,27 @@ class Grant:
             return client_ip is not None and ipaddress.ip_address(client_ip) in self.client_network
         except ValueError:
             return False
+
+
+def signed_url(base_url: str, grant: Grant, secret: str) -> str:
+    """The whole link: ``base_url``, the key percent-encoded as a path, and the signed query.
+
+    ``"https://files.example.com"`` + ``Grant("a b/c.pdf", ...)`` →
+    ``"https://files.example.com/a%20b/c.pdf?s3proxy-expires=...&s3proxy-signature=..."``.
+
+    Raises:
+        ValueError: ``base_url`` is not http(s) or has a query, or the proxy would refuse
+            the key (empty, ``.``/``..`` segments, control characters, too long).
+    """
+    split = urlsplit(base_url)
+    if split.scheme not in {"http", "https"} or not split.netloc or split.query or split.fragment:
+        raise ValueError(f"expected an http(s) base URL without query or fragment, got {base_url!r}")
+    path = "/" + quote(grant.key, safe="/")
+    try:
+        object_key({"type": "http", "raw_path": path.encode("ascii"), "path": path}, "")
+    except BadRequest as exc:
+        raise ValueError(f"the proxy would refuse this key: {exc.reason}") from None
+    return f"{base_url.rstrip('/')}{path}?{grant.query(secret.encode())}"
 
 
 def read_grant(key: str, query: Sequence[tuple[str, str]], secrets: Sequence[bytes]) -> Grant | None:

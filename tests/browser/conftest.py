@@ -6,11 +6,13 @@ each test gets its own proxy and relay, so the relay's byte count belongs to tha
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 import boto3
 import pytest
@@ -18,6 +20,7 @@ from playwright.sync_api import Browser, Page, ViewportSize
 
 from s3proxy_dev.demo.samples import Sample, demo_samples
 from service.settings import Settings
+from service.signing import Grant, signed_url
 from tests.browser.chromium import launch_chromium
 from tests.browser.static import serve_static
 from tests.support.backends import Backend
@@ -103,6 +106,13 @@ class ProxyRun:
     url: str
     relay: Relay
     _stack: ExitStack = field(repr=False)
+    signing_secrets: tuple[str, ...] = ()
+
+    def link(self, key: str) -> str:
+        """The URL of ``key``: signed for an hour when the proxy requires signed links."""
+        if not self.signing_secrets:
+            return f"{self.url}/{quote(key)}"
+        return signed_url(self.url, Grant(key, int(time.time()) + 3600), self.signing_secrets[0])
 
     def stop(self, timeout: float = 10.0) -> int:
         """Stop the proxy, wait until its S3 connections are closed; return the bytes S3 sent.
@@ -119,17 +129,22 @@ class ProxyRun:
 
 
 @pytest.fixture
-def proxy_run(seeded: SeededBucket, static_origin: str) -> Iterator[ProxyRun]:
-    """The proxy for the seeded bucket, allowing CORS requests from the static site's origin."""
+def proxy_run(request: pytest.FixtureRequest, seeded: SeededBucket, static_origin: str) -> Iterator[ProxyRun]:
+    """The proxy for the seeded bucket, allowing CORS requests from the static site's origin.
+
+    Parametrize it indirectly with a tuple of signing secrets to require signed links.
+    """
+    secrets: tuple[str, ...] = getattr(request, "param", ())
     with relay_to(seeded.backend.endpoint_url) as relay, ExitStack() as stack:
         settings = Settings(
             bucket=seeded.name,
             endpoint_url=relay.url,
             region="us-east-1",
             cors_allow_origins=(static_origin,),
+            signing_secrets=secrets,
         )
         url = stack.enter_context(serve_proxy(settings))
-        yield ProxyRun(url, relay, stack)
+        yield ProxyRun(url, relay, stack, secrets)
 
 
 @pytest.fixture

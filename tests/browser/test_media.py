@@ -3,6 +3,7 @@
 A media element asks for ``Range: bytes=0-`` first and treats the resource as seekable
 only when it gets ``206 Partial Content`` (RFC 9110 §15.3.7) with a ``Content-Range``;
 a seek past what it has buffered then costs one more range request, not the whole file.
+The same holds through a signed link, whose query string every range request repeats.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
+import httpx
 import pytest
 from playwright.sync_api import Page
 
@@ -28,12 +30,19 @@ PLAYED_AFTER_SEEK = 1.0
 PLAYER = "document.getElementById('player')"
 
 
+SIGNING_SECRET = "browser-test-signing-secret-0123456789"
+
+
+@pytest.mark.parametrize("proxy_run", [(), (SIGNING_SECRET,)], ids=["open", "signed-link"], indirect=True)
 def test_audio_seeks_to_the_middle_and_plays_on(
     page: Page, proxy_run: ProxyRun, seeded: SeededBucket, static_origin: str, artifacts: Path
 ) -> None:
     size = seeded.samples[WAV_KEY].size
     network = NetworkLog.attach(page)
-    query = urlencode({"src": f"{proxy_run.url}/{quote(WAV_KEY)}"})
+    source = proxy_run.link(WAV_KEY)
+    if proxy_run.signing_secrets:
+        assert httpx.get(f"{proxy_run.url}/{quote(WAV_KEY)}").status_code == 403
+    query = urlencode({"src": source})
     page.goto(f"{static_origin}/pages/media.html?{query}")
     _wait(page, f"() => {PLAYER}.readyState >= HTMLMediaElement.HAVE_METADATA")
     duration = page.evaluate(f"{PLAYER}.duration")
@@ -48,7 +57,8 @@ def test_audio_seeks_to_the_middle_and_plays_on(
         f"(target) => !{PLAYER}.seeking && !{PLAYER}.paused && {PLAYER}.currentTime > target",
         middle + PLAYED_AFTER_SEEK,
     )
-    page.screenshot(path=artifacts / f"media-{seeded.backend.name}.png")
+    signed = "-signed" if proxy_run.signing_secrets else ""
+    page.screenshot(path=artifacts / f"media-{seeded.backend.name}{signed}.png")
     position = page.evaluate(f"{PLAYER}.currentTime")
     seekable = page.evaluate(f"[{PLAYER}.seekable.length, {PLAYER}.seekable.start(0), {PLAYER}.seekable.end(0)]")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 
 from starlette.responses import Response
@@ -11,7 +11,7 @@ from service.errors import BadGateway, ProxyError, RangeNotSatisfiable, StreamBr
 from service.http import disposition, multipart
 from service.http.ranges import ByteRange, content_range, s3_range, unsatisfied_range
 from service.representation import representation_headers
-from service.s3 import GetResult, ObjectBody, ObjectMeta, ObjectStore
+from service.s3 import GetResult, ObjectBody, ObjectMeta, ObjectStore, ReadParams
 from service.settings import Settings
 from service.streaming import ObjectStreamResponse
 
@@ -109,7 +109,7 @@ def _offset(meta: ObjectMeta, byte_range: ByteRange) -> int | None:
 
 
 def byteranges(
-    store: ObjectStore, meta: ObjectMeta, ranges: Sequence[ByteRange], view: View, pin: Mapping[str, str]
+    store: ObjectStore, meta: ObjectMeta, ranges: Sequence[ByteRange], view: View, pin: ReadParams
 ) -> Response:
     """206 ``multipart/byteranges`` (RFC 9110 §14.6), one ranged ``GetObject`` per part, streamed in order.
 
@@ -124,6 +124,11 @@ def byteranges(
     headers["content-length"] = str(layout.content_length)
     chunks = _parts(store, view, layout, pin)
     return ObjectStreamResponse(chunks, 206, headers)
+
+
+def pin_range(pin: ReadParams, byte_range: ByteRange) -> ReadParams:
+    """``pin`` (the ``IfMatch`` of the version being read, if any) with S3's ``Range`` for ``byte_range``."""
+    return {**pin, "Range": s3_range(byte_range.first, byte_range.last)}
 
 
 def not_modified(meta: ObjectMeta, view: View) -> Response:
@@ -165,12 +170,12 @@ async def _read(body: ObjectBody, chunk_size: int, span: tuple[int, int] | None 
 
 
 async def _parts(
-    store: ObjectStore, view: View, layout: multipart.Layout, pin: Mapping[str, str]
+    store: ObjectStore, view: View, layout: multipart.Layout, pin: ReadParams
 ) -> AsyncGenerator[bytes, None]:
     for byte_range, part_header in layout.parts():
         yield part_header
         try:
-            result = await store.get(view.key, Range=s3_range(byte_range.first, byte_range.last), **pin)
+            result = await store.get(view.key, **pin_range(pin, byte_range))
             span = window(result.meta, byte_range)
         except ProxyError as exc:
             raise StreamBroken(f"a part of a multipart answer failed: {exc.reason}") from exc

@@ -30,9 +30,9 @@ from service.delivery import View
 from service.errors import PreconditionFailed, RangeNotSatisfiable, ServiceUnavailable
 from service.http.dates import parse_http_date
 from service.http.preconditions import IfRange, Outcome, Preconditions, Verdict, decide, s3_conditions
-from service.http.ranges import RangeDecision, RangeOutcome, parse_range, s3_range, s3_single_range
+from service.http.ranges import RangeDecision, RangeOutcome, parse_range, s3_single_range
 from service.keys import object_key
-from service.s3 import GetResult, ObjectMeta, ObjectStore
+from service.s3 import GetResult, ObjectMeta, ObjectStore, ReadParams
 from service.settings import Settings
 
 ALLOW = "GET, HEAD, OPTIONS"
@@ -126,11 +126,12 @@ def _one_request_suffices(wanted: ObjectRequest) -> bool:
 async def _get_at_once(store: ObjectStore, wanted: ObjectRequest) -> Response:
     """One ``GetObject`` carrying the range and the preconditions S3 can evaluate itself."""
     delegated = s3_conditions("GET", wanted.conditions)
-    params: dict[str, object] = dict(delegated.params()) if delegated else {}
+    params: ReadParams = delegated.params() if delegated else {}
     spec = s3_single_range(wanted.range_header) if wanted.range_header else None
     if_range = _if_range_params(wanted.conditions.if_range) if spec else {}
     if spec and if_range is not None:
-        params.update(Range=spec, **if_range)
+        params.update(if_range)
+        params["Range"] = spec
     try:
         result = await store.get(wanted.key, **params)
     except RangeNotSatisfiable:
@@ -139,12 +140,11 @@ async def _get_at_once(store: ObjectStore, wanted: ObjectRequest) -> Response:
         if not if_range:
             raise
         # If-Range did not hold (RFC 9110 §13.1.5): the whole object, with 200.
-        params = dict(delegated.params()) if delegated else {}
-        result = await store.get(wanted.key, **params)
+        result = await store.get(wanted.key, **(delegated.params() if delegated else {}))
     return await _settle(store, wanted, result)
 
 
-def _if_range_params(if_range: IfRange | None) -> dict[str, object] | None:
+def _if_range_params(if_range: IfRange | None) -> ReadParams | None:
     """S3 parameters that make a ranged GetObject fail with 412 unless If-Range holds.
 
     Returns ``{}`` without If-Range, and None when If-Range can never hold (a weak or
@@ -196,7 +196,7 @@ async def _get_after_head(store: ObjectStore, wanted: ObjectRequest, retries: in
 
 async def _deliver(store: ObjectStore, wanted: ObjectRequest, meta: ObjectMeta, decision: RangeDecision) -> Response:
     """Send what ``decision`` says for the representation ``meta`` describes, pinned to its ETag."""
-    pin = {"IfMatch": meta.etag} if meta.etag else {}
+    pin: ReadParams = {"IfMatch": meta.etag} if meta.etag else {}
     if decision.outcome is RangeOutcome.UNSATISFIABLE:
         raise delivery.unsatisfiable(meta)
     if decision.outcome is RangeOutcome.IGNORE:
@@ -204,7 +204,7 @@ async def _deliver(store: ObjectStore, wanted: ObjectRequest, meta: ObjectMeta, 
     if decision.is_multipart:
         return delivery.byteranges(store, meta, decision.ranges, wanted.view, pin)
     (byte_range,) = decision.ranges
-    result = await store.get(wanted.key, Range=s3_range(byte_range.first, byte_range.last), **pin)
+    result = await store.get(wanted.key, **delivery.pin_range(pin, byte_range))
     return delivery.partial(result, byte_range, wanted.view)
 
 

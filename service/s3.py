@@ -9,7 +9,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 import aiohttp
 from botocore.exceptions import (
@@ -37,7 +38,27 @@ from service.http.ranges import ContentRange, parse_content_range
 from service.settings import Settings
 
 if TYPE_CHECKING:
+    from aiobotocore.response import StreamingBody
     from types_aiobotocore_s3 import S3Client
+    from types_aiobotocore_s3.type_defs import GetObjectOutputTypeDef, HeadObjectOutputTypeDef
+
+
+class ReadParams(TypedDict, total=False):
+    """The optional ``GetObject`` parameters the proxy sends, as boto names them (S3 API reference).
+
+    Attributes:
+        Range: one byte range, ``bytes=first-last``, ``bytes=first-`` or ``bytes=-suffix``.
+        IfMatch: one strong entity-tag with its quotes; S3 answers 412 unless it matches.
+        IfNoneMatch: one strong entity-tag with its quotes; S3 answers 304 if it matches.
+        IfModifiedSince: an aware datetime; S3 answers 304 unless modified after it.
+        IfUnmodifiedSince: an aware datetime; S3 answers 412 if modified after it.
+    """
+
+    Range: str
+    IfMatch: str
+    IfNoneMatch: str
+    IfModifiedSince: datetime
+    IfUnmodifiedSince: datetime
 
 
 @dataclass(frozen=True)
@@ -79,7 +100,7 @@ class ObjectBody:
     to the pool with unread bytes, so nothing keeps downloading once the client is gone.
     """
 
-    def __init__(self, stream: Any) -> None:
+    def __init__(self, stream: StreamingBody) -> None:
         self._stream = stream
 
     async def chunks(self, size: int) -> AsyncIterator[bytes]:
@@ -90,7 +111,7 @@ class ObjectBody:
         """
         while True:
             try:
-                chunk: bytes = await self._stream.read(size)
+                chunk = await self._stream.read(size)
             except (BotoCoreError, aiohttp.ClientError, TimeoutError, OSError) as exc:
                 raise StreamBroken(f"S3 body failed mid-stream: {type(exc).__name__}") from exc
             if not chunk:
@@ -117,24 +138,24 @@ class ObjectStore:
         self._client = client
         self._settings = settings
 
-    async def head(self, key: str, **conditions: Any) -> ObjectMeta:
-        """``HeadObject`` (S3 API reference); ``conditions`` are boto parameters such as ``IfNoneMatch``.
+    async def head(self, key: str) -> ObjectMeta:
+        """``HeadObject`` (S3 API reference): the object's metadata, no body.
 
         Raises:
             ProxyError: a subclass matching S3's answer (see :func:`translate`).
         """
         with self._translated():
-            answer = await self._client.head_object(Bucket=self._settings.bucket, Key=key, **conditions)
+            answer = await self._client.head_object(Bucket=self._settings.bucket, Key=key)
         return _meta(answer)
 
-    async def get(self, key: str, **parameters: Any) -> GetResult:
-        """``GetObject``; ``parameters`` are boto parameters such as ``Range`` or ``IfMatch``.
+    async def get(self, key: str, **params: Unpack[ReadParams]) -> GetResult:
+        """``GetObject`` (S3 API reference) with ``params`` such as ``Range`` or ``IfMatch``.
 
         Raises:
             ProxyError: a subclass matching S3's answer (see :func:`translate`).
         """
         with self._translated():
-            answer = await self._client.get_object(Bucket=self._settings.bucket, Key=key, **parameters)
+            answer = await self._client.get_object(Bucket=self._settings.bucket, Key=key, **params)
         return GetResult(_meta(answer), ObjectBody(answer["Body"]))
 
     @contextlib.contextmanager
@@ -207,8 +228,8 @@ def _validators(headers: Mapping[str, str]) -> dict[str, str]:
     return {name: headers[name] for name in ("etag", "last-modified") if name in headers}
 
 
-def _meta(answer: Mapping[str, Any]) -> ObjectMeta:
-    headers = {k.lower(): v for k, v in answer.get("ResponseMetadata", {}).get("HTTPHeaders", {}).items()}
+def _meta(answer: GetObjectOutputTypeDef | HeadObjectOutputTypeDef) -> ObjectMeta:
+    headers = {k.lower(): v for k, v in answer["ResponseMetadata"]["HTTPHeaders"].items()}
     served = parse_content_range(headers["content-range"]) if "content-range" in headers else None
     size = served.complete_length if served else None
     if size is None:

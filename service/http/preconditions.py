@@ -19,9 +19,13 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from service.http.dates import parse_http_date
 from service.http.etags import EntityTag, EntityTagList, parse_entity_tag, parse_entity_tag_list
+
+if TYPE_CHECKING:
+    from service.s3 import ReadParams
 
 _SAFE_METHODS = frozenset({"GET", "HEAD"})
 
@@ -239,15 +243,18 @@ class S3Conditions:
     if_modified_since: datetime | None = None
     if_unmodified_since: datetime | None = None
 
-    def params(self) -> dict[str, str | datetime]:
+    def params(self) -> ReadParams:
         """The set parameters as boto3 keyword arguments, e.g. ``{"IfMatch": '"abc"'}``."""
-        named = {
-            "IfMatch": self.if_match,
-            "IfNoneMatch": self.if_none_match,
-            "IfModifiedSince": self.if_modified_since,
-            "IfUnmodifiedSince": self.if_unmodified_since,
-        }
-        return {name: value for name, value in named.items() if value is not None}
+        params: ReadParams = {}
+        if self.if_match is not None:
+            params["IfMatch"] = self.if_match
+        if self.if_none_match is not None:
+            params["IfNoneMatch"] = self.if_none_match
+        if self.if_modified_since is not None:
+            params["IfModifiedSince"] = self.if_modified_since
+        if self.if_unmodified_since is not None:
+            params["IfUnmodifiedSince"] = self.if_unmodified_since
+        return params
 
 
 def s3_conditions(method: str, conditions: Preconditions) -> S3Conditions | None:

@@ -19,9 +19,10 @@ from service import objects
 from service.access import SignedLinkMiddleware
 from service.accesslog import AccessLogMiddleware
 from service.cors import cors_middleware
+from service.delivery import ResponseSettings
 from service.errors import ProxyError, error_response
 from service.keys import RESERVED_PREFIX
-from service.s3 import ObjectStore
+from service.s3 import ObjectStore, Refusals
 from service.settings import Settings
 
 if TYPE_CHECKING:
@@ -32,15 +33,15 @@ def create_app(settings: Settings) -> Starlette:
     """Build the proxy for ``settings``.
 
     The aioboto3 S3 client is created once, in the ASGI lifespan startup, and shared by
-    every request; it is closed at shutdown.
+    every request; it is closed at shutdown. What requests need of the process travels
+    as the lifespan's state (:class:`service.objects.State`), which the server copies
+    into each request.
     """
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[objects.State]:
         async with _s3_client(settings) as client:
-            app.state.store = ObjectStore(client, settings)
-            app.state.settings = settings
-            yield
+            yield _state(client, settings)
 
     return Starlette(
         routes=[
@@ -58,6 +59,18 @@ def create_app(settings: Settings) -> Starlette:
         exception_handlers={ProxyError: _proxy_error, HTTPException: _http_error},
         lifespan=lifespan,
     )
+
+
+def _state(client: S3Client, settings: Settings) -> objects.State:
+    """The per-process state: each part gets only the settings it uses."""
+    responses = ResponseSettings(
+        chunk_size=settings.chunk_size,
+        default_cache_control=settings.default_cache_control,
+        max_ranges=settings.max_ranges,
+    )
+    refusals = Refusals(forbidden_as_not_found=settings.forbidden_as_not_found, retry_after=settings.retry_after)
+    store = ObjectStore(client, settings.bucket, refusals)
+    return {"store": store, "key_prefix": settings.key_prefix, "responses": responses}
 
 
 def _s3_client(settings: Settings) -> contextlib.AbstractAsyncContextManager[S3Client]:

@@ -12,11 +12,27 @@ from service.http import disposition, multipart
 from service.http.ranges import ByteRange, content_range, s3_range, unsatisfied_range
 from service.representation import representation_headers
 from service.s3 import GetResult, ObjectBody, ObjectMeta, ObjectStore, ReadParams
-from service.settings import Settings
 from service.streaming import ObjectStreamResponse
 
 _NOT_MODIFIED_HEADERS = ("etag", "last-modified", "cache-control", "expires", "vary", "content-location")
 """What a 304 repeats from the 200 it stands for (RFC 9110 §15.4.5), plus Last-Modified."""
+
+
+@dataclass(frozen=True)
+class ResponseSettings:
+    """The settings that shape every answer of a process; built once, at startup.
+
+    Attributes:
+        chunk_size: most bytes handed to the server per body message (bytes, >= 1).
+        default_cache_control: ``Cache-Control`` for objects stored without one; empty
+            for no header (RFC 9111 §5.2).
+        max_ranges: most byte ranges one answer may hold after coalescing, beyond which
+            ``Range`` is ignored (>= 1; RFC 9110 §14.2).
+    """
+
+    chunk_size: int
+    default_cache_control: str
+    max_ranges: int
 
 
 @dataclass(frozen=True)
@@ -25,14 +41,14 @@ class View:
 
     Attributes:
         key: the S3 key.
-        settings: the proxy's settings.
+        settings: the settings that shape the answer.
         download: None to serve inline as stored; otherwise ``?download`` was given: an
             empty string names the download after the key's base name, anything else is
             the file name to use (RFC 6266 ``attachment``).
     """
 
     key: str
-    settings: Settings
+    settings: ResponseSettings
     download: str | None = None
 
     def headers(self, meta: ObjectMeta) -> dict[str, str]:

@@ -20,20 +20,20 @@ Every ``GetObject`` after the first is pinned to the first answer's ETag with S3
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypedDict
 
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response
 
 from service import delivery
-from service.delivery import View
+from service.delivery import ResponseSettings, View
 from service.errors import PreconditionFailed, RangeNotSatisfiable, ServiceUnavailable
 from service.http.dates import parse_http_date
 from service.http.preconditions import IfRange, Outcome, Preconditions, Verdict, decide, s3_conditions
 from service.http.ranges import RangeDecision, RangeOutcome, parse_range, s3_single_range
 from service.keys import object_key
 from service.s3 import GetResult, ObjectMeta, ObjectStore, ReadParams
-from service.settings import Settings
 
 ALLOW = "GET, HEAD, OPTIONS"
 _IGNORED = RangeDecision(RangeOutcome.IGNORE)
@@ -48,7 +48,7 @@ class ObjectRequest:
         conditions: the parsed precondition fields (RFC 9110 §13.1).
         range_header: the ``Range`` field value for GET, else None (RFC 9110 §14.2
             ignores it for other methods).
-        view: how the representation is presented (key, settings, download name).
+        view: how the representation is presented (key, response settings, download name).
     """
 
     method: str
@@ -62,7 +62,24 @@ class ObjectRequest:
         return self.view.key
 
 
-async def endpoint(request: Request) -> Response:
+class State(TypedDict):
+    """What the endpoint needs from its process, made once by the app's lifespan.
+
+    The lifespan yields it; the server (uvicorn, or the Lambda bridge) copies it into
+    every request's scope, where ``request.state`` reads it (ASGI lifespan state).
+
+    Attributes:
+        store: the S3 bucket's objects, through the shared client.
+        key_prefix: prepended to every key named by a path.
+        responses: the settings that shape every answer.
+    """
+
+    store: ObjectStore
+    key_prefix: str
+    responses: ResponseSettings
+
+
+async def endpoint(request: Request[State]) -> Response:
     """Answer one request for an object.
 
     Raises:
@@ -71,11 +88,10 @@ async def endpoint(request: Request) -> Response:
     """
     if request.method == "OPTIONS":
         return Response(status_code=204, headers={"allow": ALLOW})
-    settings: Settings = request.app.state.settings
-    store: ObjectStore = request.app.state.store
+    store = request.state["store"]
     view = View(
-        key=object_key(request.scope, settings.key_prefix),
-        settings=settings,
+        key=object_key(request.scope, request.state["key_prefix"]),
+        settings=request.state["responses"],
         download=request.query_params.get("download"),
     )
     wanted = ObjectRequest(

@@ -35,7 +35,6 @@ from service.errors import (
     StreamBroken,
 )
 from service.http.ranges import ContentRange, parse_content_range
-from service.settings import Settings
 
 if TYPE_CHECKING:
     from aiobotocore.response import StreamingBody
@@ -131,12 +130,30 @@ class GetResult:
     body: ObjectBody
 
 
-class ObjectStore:
-    """Reads objects of one bucket through one shared aioboto3 S3 client."""
+@dataclass(frozen=True)
+class Refusals:
+    """How S3's refusals are answered (see :func:`translate`).
 
-    def __init__(self, client: S3Client, settings: Settings) -> None:
+    Attributes:
+        forbidden_as_not_found: answer 404 where S3 answers 403, so that a client cannot
+            tell a denied key from a missing one.
+        retry_after: the ``Retry-After`` of the 503 sent while S3 throttles (seconds).
+    """
+
+    forbidden_as_not_found: bool
+    retry_after: int
+
+
+class ObjectStore:
+    """Reads objects of ``bucket`` through one shared aioboto3 S3 client.
+
+    ``refusals`` says how S3's refusals are answered.
+    """
+
+    def __init__(self, client: S3Client, bucket: str, refusals: Refusals) -> None:
         self._client = client
-        self._settings = settings
+        self._bucket = bucket
+        self._refusals = refusals
 
     async def head(self, key: str) -> ObjectMeta:
         """``HeadObject`` (S3 API reference): the object's metadata, no body.
@@ -145,7 +162,7 @@ class ObjectStore:
             ProxyError: a subclass matching S3's answer (see :func:`translate`).
         """
         with self._translated():
-            answer = await self._client.head_object(Bucket=self._settings.bucket, Key=key)
+            answer = await self._client.head_object(Bucket=self._bucket, Key=key)
         return _meta(answer)
 
     async def get(self, key: str, **params: Unpack[ReadParams]) -> GetResult:
@@ -155,7 +172,7 @@ class ObjectStore:
             ProxyError: a subclass matching S3's answer (see :func:`translate`).
         """
         with self._translated():
-            answer = await self._client.get_object(Bucket=self._settings.bucket, Key=key, **params)
+            answer = await self._client.get_object(Bucket=self._bucket, Key=key, **params)
         return GetResult(_meta(answer), ObjectBody(answer["Body"]))
 
     @contextlib.contextmanager
@@ -163,13 +180,13 @@ class ObjectStore:
         try:
             yield
         except Exception as exc:
-            error = translate(exc, self._settings)
+            error = translate(exc, self._refusals)
             if error is None:
                 raise
             raise error from exc
 
 
-def translate(exc: BaseException, settings: Settings) -> ProxyError | None:
+def translate(exc: BaseException, refusals: Refusals) -> ProxyError | None:
     """Map a botocore/aiohttp exception to the proxy's answer, or ``None`` if it is not S3's.
 
     NoSuchKey/404 → 404; AccessDenied/403 → 403 (404 with ``forbidden_as_not_found``);
@@ -177,7 +194,7 @@ def translate(exc: BaseException, settings: Settings) -> ProxyError | None:
     unknown S3 4xx, connection failures and missing credentials → 502; timeouts → 504.
     """
     if isinstance(exc, ClientError):
-        return _client_error(exc, settings)
+        return _client_error(exc, refusals)
     if isinstance(exc, (ReadTimeoutError, ConnectTimeoutError, TimeoutError)):
         return GatewayTimeout("S3 did not answer in time")
     if isinstance(exc, NoCredentialsError):
@@ -193,7 +210,7 @@ _THROTTLED = frozenset({"SlowDown", "503", "ServiceUnavailable", "Throttling", "
 _BAD_KEY = frozenset({"KeyTooLongError", "InvalidObjectName"})
 
 
-def _client_error(exc: ClientError, settings: Settings) -> ProxyError:
+def _client_error(exc: ClientError, refusals: Refusals) -> ProxyError:
     code = str(exc.response.get("Error", {}).get("Code", ""))
     metadata = exc.response.get("ResponseMetadata", {})
     status = int(metadata.get("HTTPStatusCode", 0) or 0)
@@ -201,13 +218,13 @@ def _client_error(exc: ClientError, settings: Settings) -> ProxyError:
     if code in _NOT_FOUND or (status == 404 and code != "NoSuchBucket"):
         return NotFound("no object at this key")
     if code in _FORBIDDEN or status == 403:
-        if settings.forbidden_as_not_found:
+        if refusals.forbidden_as_not_found:
             return NotFound("no object at this key")
         return Forbidden("access to this key is denied")
     if code in _THROTTLED or status == 503:
         return ServiceUnavailable(
             "S3 is throttling requests; retry later",
-            {"Retry-After": str(settings.retry_after)},
+            {"Retry-After": str(refusals.retry_after)},
         )
     return _conditional_or_other(code, status, headers)
 

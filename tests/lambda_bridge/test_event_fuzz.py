@@ -3,7 +3,10 @@
 Starting from the realistic fixtures, hypothesis replaces, removes or retypes fields at every
 depth, adds huge or binary values and bad base64, and also feeds arbitrary bytes. Whatever it
 makes, ``parse_event`` either returns a scope whose fields have the ASGI types or raises the
-one error the runtime answers with 400; it never raises anything else.
+one error the runtime answers with 400; it never raises anything else. And the runtime
+itself answers a run of hostile events (bad JSON, wrong types, bad base64, huge headers, a
+completion-like event of unknown shape) each with a response, never a function error, then
+serves the next real invocation.
 """
 
 from __future__ import annotations
@@ -14,10 +17,12 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from starlette.responses import PlainTextResponse
 
 from service.lambda_bridge.errors import MalformedEventError
 from service.lambda_bridge.events import HTTPRequest, parse_event
-from tests.lambda_bridge.conftest import load_event
+from tests.lambda_bridge.conftest import load_event, serving
+from tests.lambda_bridge.fake_runtime_api import FakeRuntimeAPI
 
 FIXTURES = ("alb", "function_url_get", "function_url_post_base64", "http_api_v2", "rest_v1")
 
@@ -110,3 +115,29 @@ def test_arbitrary_json_maps_or_raises_malformed_event_error(value: Any) -> None
 def test_events_of_unknown_shape_raise_malformed_event_error(event: dict[str, Any]) -> None:
     with pytest.raises(MalformedEventError):
         parse_event(json.dumps(event).encode())
+
+
+def _hostile_events() -> list[object]:
+    v2 = load_event("function_url_get")
+    wrong_types = {**v2, "headers": ["not", "an", "object"]}
+    bad_base64 = {**load_event("function_url_post_base64"), "body": "***not base64***"}
+    huge_headers = {**v2, "headers": {f"x-filler-{index}": "v" * 1000 for index in range(200)}}
+    missing = {key: value for key, value in v2.items() if key != "rawPath"}
+    completion = {"requestContext": {"requestId": "c0ffee"}, "status": "COMPLETED"}
+    return [b"\xff\xfe not json", b"[1, 2]", wrong_types, bad_base64, huge_headers, missing, completion]
+
+
+@pytest.mark.anyio
+async def test_the_runtime_answers_hostile_events_and_serves_the_next_invocation(
+    runtime_api: FakeRuntimeAPI,
+) -> None:
+    hostile = _hostile_events()
+    for number, event in enumerate(hostile):
+        runtime_api.enqueue(event, request_id=f"hostile-{number}")
+    runtime_api.enqueue(load_event("function_url_get"), request_id="valid")
+    async with serving(PlainTextResponse("hello"), runtime_api):
+        await runtime_api.wait_for(lambda: len(runtime_api.posts()) == len(hostile) + 1, timeout=30)
+    posts = runtime_api.posts()
+    assert [post.target.split("/")[-2] for post in posts] == [f"hostile-{n}" for n in range(len(hostile))] + ["valid"]
+    assert all(post.target.endswith("/response") for post in posts), "no invocation may end as a function error"
+    assert posts[-1].chunks[2:] == [b"hello"]

@@ -9,7 +9,7 @@ _BYTE_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
 
 
 @dataclass(frozen=True)
-class ContentRange:
+class ReceivedRange:
     """A satisfied byte range: first and last byte position (inclusive) and the complete length, in bytes."""
 
     first: int
@@ -22,7 +22,7 @@ class ContentRange:
         return self.last - self.first + 1
 
 
-def parse_content_range(value: str) -> ContentRange:
+def parse_content_range(value: str) -> ReceivedRange:
     """Parse ``bytes first-last/complete-length`` (RFC 9110 §14.4, ``range-resp`` form only).
 
     Raises:
@@ -34,4 +34,4 @@ def parse_content_range(value: str) -> ContentRange:
     first, last, complete = (int(group) for group in match.groups())
     if not first <= last < complete:
         raise ValueError(f"inconsistent byte range: {value!r}")
-    return ContentRange(first, last, complete)
+    return ReceivedRange(first, last, complete)

@@ -1,4 +1,10 @@
-"""One access-log line per request: method, key, status, bytes sent, duration, time to first byte."""
+"""One access-log line per request: method, key, status, bytes sent, duration, time to first byte.
+
+A request that fails with an exception gets the same one line, with its cause. For the
+expected failure, an S3 body that breaks mid-stream (:class:`~service.errors.StreamBroken`),
+that line is all there is: :class:`StreamBrokenFilter` drops the server's own report of
+the exception, a traceback that would only repeat it.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from urllib.parse import unquote_to_bytes
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.errors import StreamBroken
 from service.requestid import request_id
 
 logger = logging.getLogger("s3_stream_proxy.access")
@@ -19,16 +26,19 @@ class AccessLogMiddleware:
 
     It also adds the request id to every response as ``X-Request-Id``.
 
-    Line format (``s3_stream_proxy.access`` logger, INFO)::
+    Line format (``s3_stream_proxy.access`` logger, INFO; WARNING with a cause)::
 
-        GET "docs/a.pdf" 200 bytes=10485760 duration=0.412s ttfb=0.009s id=5f0c... [aborted]
+        GET "docs/a.pdf" 200 bytes=10485760 duration=0.412s ttfb=0.009s id=5f0c... [aborted] [cause="..."]
 
-    The key is a JSON string: UTF-8 as is, quotes and control characters escaped, so a
-    key cannot forge a log line.
+    The key and the cause are JSON strings: UTF-8 as is, quotes and control characters
+    escaped, so neither can forge a log line.
 
     ``bytes`` counts body bytes handed to the server; ``ttfb`` is the time to the first
     body byte (or to the response start for empty bodies); ``aborted`` marks a response
-    that did not complete (client gone, or the stream failed).
+    that did not complete (client gone, or the stream failed); ``cause`` names the
+    exception the app raised, e.g. ``cause="StreamBroken: S3 body failed mid-stream:
+    ClientPayloadError"``. The exception still propagates, so the server aborts the
+    connection and the client sees a failed body, never a clean short one.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -52,8 +62,26 @@ class AccessLogMiddleware:
 
         try:
             await self.app(scope, receive, counting_send)
+        except Exception as exc:
+            record.failure = exc
+            raise
         finally:
             record.log()
+
+
+class StreamBrokenFilter(logging.Filter):
+    """Drop log records of a :class:`~service.errors.StreamBroken` that carry its traceback.
+
+    Installed on uvicorn's ``uvicorn.error`` logger by ``serve``: when the app raises after
+    the response started, uvicorn logs "Exception in ASGI application" with the traceback,
+    then closes the connection. For a broken S3 body the access line already names the
+    request and the cause, so that record is dropped; other exceptions keep their
+    traceback, which is what a genuine bug needs.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """False for a record whose ``exc_info`` is a StreamBroken, else True."""
+        return not (record.exc_info and isinstance(record.exc_info[1], StreamBroken))
 
 
 class _Record:
@@ -64,6 +92,7 @@ class _Record:
         self.sent = 0
         self.first_byte: float | None = None
         self.complete = False
+        self.failure: Exception | None = None
 
     def observe(self, message: Message) -> None:
         if message["type"] == "http.response.start":
@@ -83,8 +112,9 @@ class _Record:
         ttfb = "-" if self.first_byte is None else f"{self.first_byte - self.started:.3f}s"
         raw = self.scope.get("raw_path") or self.scope["path"].encode()
         path = unquote_to_bytes(raw).decode("utf-8", "backslashreplace")
-        logger.info(
-            "%s %s %d bytes=%d duration=%.3fs ttfb=%s id=%s%s",
+        logger.log(
+            logging.INFO if self.failure is None else logging.WARNING,
+            "%s %s %d bytes=%d duration=%.3fs ttfb=%s id=%s%s%s",
             self.scope["method"],
             json.dumps(path[1:] if path.startswith("/") else path, ensure_ascii=False),
             self.status,
@@ -93,4 +123,11 @@ class _Record:
             ttfb,
             request_id(self.scope),
             "" if self.complete else " aborted",
+            "" if self.failure is None else f" cause={json.dumps(_cause(self.failure), ensure_ascii=False)}",
         )
+
+
+def _cause(exc: Exception) -> str:
+    """``"StreamBroken: S3 body failed mid-stream: ReadTimeoutError"``: the class, then the message."""
+    message = str(exc)
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__

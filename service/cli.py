@@ -121,10 +121,13 @@ def _configure_logging() -> None:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from service.accesslog import StreamBrokenFilter
     from service.app import create_app
     from service.server import uvicorn_config
 
     settings = Settings.from_env()
+    # A body that breaks mid-stream is the access line's to report, without a traceback.
+    logging.getLogger("uvicorn.error").addFilter(StreamBrokenFilter())
     server = uvicorn.Server(uvicorn_config(create_app(settings), settings, args.host, listen_port(args)))
     server.run()
     return 0 if server.started else EXIT_STARTUP

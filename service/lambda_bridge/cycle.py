@@ -18,6 +18,7 @@ from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message
 
 from service.errors import StreamBroken
+from service.lambda_bridge.bandwidth import DrainSchedule
 from service.lambda_bridge.errors import DeadlineExceeded, IncompleteResponse, RuntimeAPIError
 from service.lambda_bridge.events import HTTPRequest
 from service.lambda_bridge.framing import PRELUDE_DELIMITER, ErrorReport, ResponseHead, encode_prelude
@@ -61,6 +62,9 @@ class HTTPCycle(abc.ABC):
         self._cancel_scope = anyio.CancelScope()
         # Set when the cycle cancels the app on purpose, so the cancellation is no deadline.
         self._stopped_early = False
+        # When what is posted must have left the platform: the deadline while the app runs,
+        # the hard deadline for the cycle's own error response after it.
+        self._drain_by = math.inf
 
     async def run(self, app: ASGIApp, deadline: float = math.inf, hard_deadline: float = math.inf) -> None:
         """Run ``app`` for this request and deliver its response.
@@ -73,6 +77,7 @@ class HTTPCycle(abc.ABC):
             RuntimeAPIError, OSError: the Runtime API failed while the response was delivered.
         """
         failure: Exception | None = None
+        self._drain_by = deadline
         self._cancel_scope = anyio.CancelScope(deadline=deadline)
         with self._cancel_scope:
             try:
@@ -81,6 +86,7 @@ class HTTPCycle(abc.ABC):
                 failure = exc
         failure = self._outcome(failure)
         self._log_failure(failure)
+        self._drain_by = hard_deadline
         with anyio.CancelScope(deadline=hard_deadline) as delivery:
             await self._finish(failure)
         if delivery.cancelled_caught:
@@ -198,23 +204,67 @@ class StreamingCycle(HTTPCycle):
     head becomes a 500 (504 at the deadline) streamed the same way, or ``/invocation/{id}/error``
     if even that cannot be sent; a failure after the head ends the body with the error
     trailers, so a short body never looks complete.
+
+    The trailers must reach Lambda before the invocation's deadline, or Lambda ends the
+    invocation with ``Sandbox.Timeout`` and replaces the process.  They are read after every
+    body byte posted before them, and Lambda passes those on at its documented bandwidth
+    only (:mod:`service.lambda_bridge.bandwidth`).  So the body stops, and the stream ends
+    as failed with ``Function.DeadlineExceeded``, at the first byte that could not drain
+    before the deadline minus the margin; a body that stops arriving (a stalled S3) is cut
+    at that time too, by the cycle's deadline.
     """
 
-    def __init__(self, request: HTTPRequest, client: RuntimeAPIClient, request_id: str) -> None:
+    def __init__(
+        self,
+        request: HTTPRequest,
+        client: RuntimeAPIClient,
+        request_id: str,
+        schedule: DrainSchedule | None = None,
+    ) -> None:
         super().__init__(request, client, request_id)
         self._stream: ResponseStream | None = None
+        self._schedule = DrainSchedule() if schedule is None else schedule
+        self._cut: DeadlineExceeded | None = None
 
     async def _start(self, head: ResponseHead) -> None:
         chunks = [encode_prelude(head), PRELUDE_DELIMITER]
         self._stream = await self._client.open_stream(self._request_id)
+        self._schedule.post(sum(len(chunk) for chunk in chunks))
         await self._stream.begin(chunks)
 
     async def _write(self, data: bytes) -> None:
         assert self._stream is not None  # _start ran: the state machine guarantees it
-        await self._stream.write(data)
+        fitting = 0 if self._cut is not None else self._schedule.fitting(len(data), self._drain_by)
+        if fitting:
+            self._schedule.post(fitting)
+            await self._stream.write(data if fitting == len(data) else data[:fitting])
+        if fitting < len(data):
+            raise self._cut_body()
+
+    def _cut_body(self) -> DeadlineExceeded:
+        """Stop the body here for good: the bytes already posted need the time left to drain.
+
+        The error is raised from the app's ``send``, as a broken connection would be, so the
+        app unwinds and closes what it holds; if it goes on regardless, nothing more is
+        written and the cycle's deadline still stops it.
+        """
+        if self._cut is None:
+            self._cut = DeadlineExceeded(
+                f"the body was cut after {self._schedule.posted} bytes: more would not drain at "
+                "Lambda's streaming bandwidth before the invocation deadline (minus the safety margin)"
+            )
+        return self._cut
+
+    def _outcome(self, failure: Exception | None) -> Exception | None:
+        """A cut body fails with the cut's :class:`DeadlineExceeded`, whatever the app made of it."""
+        if self._cut is not None:
+            return self._cut
+        return super()._outcome(failure)
 
     async def _end(self) -> None:
         assert self._stream is not None
+        if self._cut is not None:
+            raise self._cut_body()  # a cut body never ends as complete
         await self._stream.end()
 
     async def _finish(self, failure: Exception | None) -> None:

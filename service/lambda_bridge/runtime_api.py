@@ -10,6 +10,7 @@ Endpoints (Lambda docs "runtimes-api.html"; streaming: "runtimes-custom.html#run
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -28,6 +29,20 @@ from service.lambda_bridge.http1 import Reply, RuntimeAPIConnection
 RUNTIME_API_VARIABLE = "AWS_LAMBDA_RUNTIME_API"
 API_PREFIX = "/2018-06-01/runtime"
 ACCEPTED = 202
+
+STREAM_SEND_BUFFER_BYTES = 128 * 1024
+"""Kernel send buffer (``SO_SNDBUF``) of a streaming response connection, in bytes.
+
+Error trailers queue behind every body byte still on its way.  When the platform passes the
+stream on slower than its documented bandwidth (a client that reads slowly holds it back),
+bytes pile up in buffers, where no account of posted bytes sees them; with small buffers on
+our side, the runtime waits in ``drain()`` instead, and what can lie ahead of the trailers
+stays bounded.  Loopback autotuning would otherwise grow this buffer to megabytes
+(``net.ipv4.tcp_wmem``).  Linux doubles the value for its bookkeeping (socket(7))."""
+
+STREAM_WRITE_BUFFER_BYTES = 64 * 1024
+"""High-water mark of the asyncio transport buffer of that connection, in bytes (asyncio's
+default, set explicitly because the bound matters for the same reason)."""
 
 
 @dataclass(frozen=True)
@@ -167,6 +182,7 @@ class RuntimeAPIClient:
     async def open_stream(self, request_id: str) -> ResponseStream:
         """Connect for a streaming response to invocation ``request_id``; nothing is sent yet."""
         connection = await RuntimeAPIConnection.open(self.address.host, self.address.port)
+        _bound_bytes_in_flight(connection)
         target = f"{API_PREFIX}/invocation/{quote(request_id, safe='')}/response"
         return ResponseStream(connection, target, self.address.host_header)
 
@@ -204,6 +220,15 @@ class RuntimeAPIClient:
             return await connection.receive_reply(what)
         finally:
             await connection.aclose()
+
+
+def _bound_bytes_in_flight(connection: RuntimeAPIConnection) -> None:
+    """Keep our share of the bytes between the app and the platform small (see
+    :data:`STREAM_SEND_BUFFER_BYTES`)."""
+    sock = connection.writer.get_extra_info("socket")
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, STREAM_SEND_BUFFER_BYTES)
+    connection.writer.transport.set_write_buffer_limits(high=STREAM_WRITE_BUFFER_BYTES)
 
 
 def _expect_accepted(what: str, reply: Reply) -> None:

@@ -39,6 +39,14 @@ class CutAfter:
 
 
 @dataclass(frozen=True)
+class StallAfter:
+    """Forward until this many bytes came back from S3, then send nothing more but keep the
+    connection open (a body that stops arriving; the proxy's read timeout would fire)."""
+
+    limit: int
+
+
+@dataclass(frozen=True)
 class Throttle:
     """Forward, but at most this many bytes per second from S3, so a body takes a while to cross.
 
@@ -49,7 +57,7 @@ class Throttle:
     bytes_per_second: int
 
 
-Fault = Canned | Stall | CutAfter | Throttle | None
+Fault = Canned | Stall | CutAfter | StallAfter | Throttle | None
 
 
 class Relay:
@@ -123,13 +131,17 @@ class Relay:
                 self.open_connections -= 1
 
     async def _forward(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, fault: CutAfter | Throttle | None
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        fault: CutAfter | StallAfter | Throttle | None,
     ) -> None:
         up_reader, up_writer = await asyncio.open_connection(*self._upstream)
-        limit = fault.limit if isinstance(fault, CutAfter) else None
+        limit = fault.limit if isinstance(fault, CutAfter | StallAfter) else None
         rate = fault.bytes_per_second if isinstance(fault, Throttle) else None
+        hold = isinstance(fault, StallAfter)
         upward = asyncio.ensure_future(_pipe(reader, up_writer, None, _RequestLog(self.requests).feed))
-        downward = asyncio.ensure_future(_pipe(up_reader, writer, limit, self._count, rate))
+        downward = asyncio.ensure_future(_pipe(up_reader, writer, limit, self._count, rate, hold))
         try:
             await asyncio.wait({upward, downward}, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -167,7 +179,10 @@ async def _pipe(
     limit: int | None,
     observe: Callable[[bytes], None] | None,
     rate: int | None = None,
+    hold: bool = False,
 ) -> None:
+    """Copy ``reader`` to ``writer``; at ``limit`` bytes stop, and with ``hold`` stay open
+    sending nothing until cancelled."""
     sent = 0
     while True:
         data = await reader.read(65536)
@@ -180,6 +195,8 @@ async def _pipe(
         if limit is not None and sent + len(data) >= limit:
             writer.write(data[: limit - sent])
             await writer.drain()
+            if hold:
+                await asyncio.Event().wait()
             return
         sent += len(data)
         writer.write(data)

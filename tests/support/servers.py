@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 import uvicorn
 
-from s3proxy_dev.function_url.config import EmulatorConfig
+from s3proxy_dev.function_url.config import EmulatorConfig, PlatformLimits
 from s3proxy_dev.function_url.emulator import FunctionUrlEmulator
 from service.app import create_app
 from service.server import uvicorn_config
@@ -37,29 +37,37 @@ def serve_proxy(settings: Settings, timeout: float = 15.0) -> Iterator[str]:
         thread.join(timeout=timeout)
 
 
+EMULATOR_WAIT = 30.0
+"""Seconds the emulator may take to start or to close."""
+
+
 @contextmanager
-def serve_function_url(settings: Settings, timeout: float = 60.0) -> Iterator[str]:
+def serve_function_url(
+    settings: Settings, timeout: float = 60.0, limits: PlatformLimits | None = None
+) -> Iterator[str]:
     """Serve the app through our Lambda runtime behind the local Function URL emulator; yield its URL.
 
     The runtime is a child process (``python -m service lambda``) configured by environment
-    variables, as on Lambda; platform limits are off so tests run at loopback speed.
+    variables, as on Lambda.  ``timeout`` is the function timeout in seconds; platform
+    ``limits`` are off unless given, so tests run at loopback speed.
     """
     assert Settings.from_env(settings.to_env()) == settings
     config = EmulatorConfig(
         port=0,
         timeout=timeout,
-        limits=None,
+        limits=limits,
         extra_env=tuple(settings.to_env().items()),
     )
+    wait = max(timeout, EMULATOR_WAIT)
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
     emulator = FunctionUrlEmulator(config)
-    asyncio.run_coroutine_threadsafe(emulator.start(), loop).result(timeout=timeout)
+    asyncio.run_coroutine_threadsafe(emulator.start(), loop).result(timeout=wait)
     try:
         yield emulator.url
     finally:
-        asyncio.run_coroutine_threadsafe(emulator.close(), loop).result(timeout=timeout)
+        asyncio.run_coroutine_threadsafe(emulator.close(), loop).result(timeout=wait)
         loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=timeout)
+        thread.join(timeout=wait)
         loop.close()

@@ -48,6 +48,16 @@ def _command(text: str) -> tuple[str, ...]:
     return words
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
 def _positive(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
@@ -97,6 +107,24 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         default=1,
         help="runtime processes, each serving one invocation at a time (default: %(default)s)",
     )
+    add(
+        "--header-timeout",
+        type=_seconds,
+        default=EmulatorConfig.header_timeout,
+        help="seconds a client has to send a complete request head, else 408 (default: %(default)s)",
+    )
+    add(
+        "--idle-timeout",
+        type=_seconds,
+        default=EmulatorConfig.idle_timeout,
+        help="seconds a kept-alive client connection may wait for its next request (default: %(default)s)",
+    )
+    add(
+        "--max-connections",
+        type=_positive,
+        default=EmulatorConfig.max_connections,
+        help="client connections served at once; past that a request gets 503 (default: %(default)s)",
+    )
     add("--handler", default=FunctionIdentity.handler, help="_HANDLER value (default: %(default)s)")
     add("--function-name", default=FunctionIdentity.name, help="AWS_LAMBDA_FUNCTION_NAME (default: %(default)s)")
     add(
@@ -128,6 +156,9 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         pool_size=args.pool_size,
         invoke_mode=args.invoke_mode,
         function=function,
+        header_timeout=args.header_timeout,
+        idle_timeout=args.idle_timeout,
+        max_connections=args.max_connections,
         **extra,
     )
 

@@ -67,6 +67,10 @@ class EmulatorConfig:
 
     ``timeout`` is the function timeout in seconds (it sets ``Lambda-Runtime-Deadline-Ms``);
     ``limits`` is ``None`` to switch all platform limits off.  ``port`` 0 picks a free port.
+    The HTTP front's own limits hold either way: a client's request head must be complete
+    within ``header_timeout`` seconds (else ``408``), a kept-alive connection is closed after
+    ``idle_timeout`` seconds without a new request, and at most ``max_connections`` client
+    connections are served at once (``503`` past that).
     """
 
     host: str = "127.0.0.1"
@@ -79,3 +83,10 @@ class EmulatorConfig:
     function: FunctionIdentity = field(default_factory=FunctionIdentity)
     task_root: str = field(default_factory=os.getcwd)
     extra_env: tuple[tuple[str, str], ...] = ()
+    # A real Function URL front protects itself from slow, idle and excess clients, but AWS
+    # does not document how (no header, idle or connection limit appears in the Lambda
+    # docs or quotas); the emulator models such protections with the defaults of `serve`
+    # (service.settings.Settings), so both doors behave alike.
+    header_timeout: float = 10.0
+    idle_timeout: float = 15.0
+    max_connections: int = 1024

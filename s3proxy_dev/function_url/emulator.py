@@ -12,7 +12,7 @@ from typing import Any
 from s3proxy_dev.function_url.config import EmulatorConfig
 from s3proxy_dev.function_url.environment import ExecutionEnvironment
 from s3proxy_dev.function_url.front import FunctionUrlFront
-from s3proxy_dev.function_url.h11io import Handler, serve_connection
+from s3proxy_dev.function_url.h11io import ClientTimeouts, Handler, serve_connection
 from s3proxy_dev.function_url.invocation import InvocationQueue
 from s3proxy_dev.function_url.outcome import InvocationFailure
 from s3proxy_dev.function_url.process import RuntimeSupervisor
@@ -27,11 +27,23 @@ class _Listener:
     """An asyncio server whose open connections are cancelled on :meth:`close`.
 
     Python 3.11's ``Server.close`` leaves accepted connections running, and a runtime's
-    ``/next`` long-poll would otherwise outlive the emulator.
+    ``/next`` long-poll would otherwise outlive the emulator.  ``timeouts`` bound slow and
+    idle clients; past ``max_connections`` served connections, a new one gets ``busy``
+    instead of ``handler``.
     """
 
-    def __init__(self, handler: Handler) -> None:
+    def __init__(
+        self,
+        handler: Handler,
+        timeouts: ClientTimeouts | None = None,
+        max_connections: int | None = None,
+        busy: Handler | None = None,
+    ) -> None:
         self._handler = handler
+        self._timeouts = timeouts
+        self._max_connections = max_connections
+        self._busy = busy
+        self._serving = 0
         self._connections: set[asyncio.Task[None]] = set()
         self._server: asyncio.Server | None = None
 
@@ -46,12 +58,17 @@ class _Listener:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         # The work runs in a task of our own: cancelling the task asyncio.start_server made
         # would make asyncio log the cancellation as an error.
-        task = asyncio.create_task(serve_connection(reader, writer, self._handler))
+        full = self._max_connections is not None and self._serving >= self._max_connections
+        handler = self._busy if full and self._busy is not None else self._handler
+        counted = handler is self._handler
+        task = asyncio.create_task(serve_connection(reader, writer, handler, self._timeouts))
         self._connections.add(task)
+        self._serving += counted
         try:
             await asyncio.wait([task])
         finally:
             self._connections.discard(task)
+            self._serving -= counted
         if not task.cancelled() and task.exception() is not None:
             log.error("connection failed", exc_info=task.exception())
 
@@ -107,7 +124,9 @@ class FunctionUrlEmulator:
         try:
             for _ in range(self.config.pool_size):
                 self._slots.append(await self._start_slot())
-            self._front = _Listener(FunctionUrlFront(self.config, self._queue).handle)
+            front = FunctionUrlFront(self.config, self._queue)
+            timeouts = ClientTimeouts(self.config.header_timeout, self.config.idle_timeout)
+            self._front = _Listener(front.handle, timeouts, self.config.max_connections, front.refuse_busy)
             await self._front.start(self.config.host, self.config.port)
         except BaseException:
             await self.close()

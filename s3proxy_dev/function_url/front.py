@@ -3,6 +3,10 @@
 Each request becomes a payload-2.0 event (see :mod:`event`), waits for a runtime, and the
 runtime's answer is written back as it arrives.  Failures follow what AWS shows a Function URL
 client: 502 ``Internal Server Error`` when nothing was sent yet, a cut connection otherwise.
+
+Slow, idle and excess clients meet the front's own limits (``EmulatorConfig.header_timeout``,
+``idle_timeout``, ``max_connections``): a late request head gets ``408``, an idle kept-alive
+connection is closed, and past the connection limit a request gets ``503``.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import h11
 
 from s3proxy_dev.function_url.config import EmulatorConfig
 from s3proxy_dev.function_url.event import ClientRequest, InvocationIds, build_event
-from s3proxy_dev.function_url.h11io import MalformedRequest, PeerGone, ServerConnection
+from s3proxy_dev.function_url.h11io import PeerGone, RefusedRequest, ServerConnection
 from s3proxy_dev.function_url.invocation import Invocation, InvocationQueue
 from s3proxy_dev.function_url.outcome import BodyChunk, ClientResponseHead, InvocationFailure, ResponseEnd
 
@@ -23,6 +27,7 @@ log = logging.getLogger("s3proxy_dev.function_url")
 
 BODYLESS_STATUSES = (204, 304)
 ERROR_BODY = b"Internal Server Error"
+BUSY_REASON = "Service Unavailable: too many connections"
 
 
 class RequestTooLarge(Exception):
@@ -44,7 +49,7 @@ class FunctionUrlFront:
                 return
             await stream.continue_if_expected()
             body = await self._read_body(stream)
-        except MalformedRequest as exc:
+        except RefusedRequest as exc:  # malformed, or its head came too late
             await stream.refuse(exc)
             return
         except RequestTooLarge:
@@ -58,6 +63,17 @@ class FunctionUrlFront:
             source_ip=stream.peer_ip,
         )
         await self._invoke(stream, request)
+
+    async def refuse_busy(self, stream: ServerConnection) -> None:
+        """Answer the request on a connection past ``max_connections`` with ``503`` and close
+        (an :data:`h11io.Handler`); its head must still come in time."""
+        try:
+            event = await stream.next_event()
+        except RefusedRequest as exc:
+            await stream.refuse(exc)
+            return
+        if isinstance(event, h11.Request):
+            await stream.refuse(RefusedRequest(BUSY_REASON, 503))
 
     async def _read_body(self, stream: ServerConnection) -> bytes:
         limit = self._config.limits.max_request_bytes if self._config.limits else None

@@ -4,8 +4,9 @@ Reading, framing, backpressure, abort and close come from the product's
 :class:`service.lambda_bridge.http1.H11Connection`, the same core our runtime's client
 connections use.  This module adds what only a server needs: the head size limit, ``100
 Continue``, refusing a malformed request with a lingering close, keep-alive between
-requests, and one error vocabulary for the handlers (:class:`PeerGone`,
-:class:`MalformedRequest`).
+requests, optional deadlines for slow and idle clients (:class:`ClientTimeouts`), and one
+error vocabulary for the handlers (:class:`PeerGone`, :class:`RefusedRequest` and its
+:class:`MalformedRequest` and :class:`LateRequestHead`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 
 import h11
 
@@ -31,24 +33,82 @@ class PeerGone(Exception):
     """The peer closed or reset the connection, or sent bytes h11 rejects."""
 
 
-class MalformedRequest(PeerGone):
-    """The peer sent bytes that are not valid HTTP/1.1; ``status`` is the code to answer
-    with (400, or 431 for oversized header fields, as h11 suggests)."""
+class RefusedRequest(PeerGone):
+    """The request is answered with ``status`` and a one-line reason, then the connection
+    closes (see :meth:`ServerConnection.refuse`)."""
 
     def __init__(self, message: str, status: int) -> None:
         super().__init__(message)
         self.status = status
 
 
+class MalformedRequest(RefusedRequest):
+    """The peer sent bytes that are not valid HTTP/1.1; ``status`` is the code to answer
+    with (400, or 431 for oversized header fields, as h11 suggests)."""
+
+
+class LateRequestHead(RefusedRequest):
+    """The request head was not complete by its deadline: ``408 Request Timeout``
+    (RFC 9110 §15.5.9)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"the request head did not arrive within {seconds:g} s", 408)
+
+
+@dataclass(frozen=True)
+class ClientTimeouts:
+    """Deadlines for the clients of a public server, in seconds.
+
+    ``header_timeout``: a request head must be complete this long after the connection
+    opened, or after the first byte of a later request on a kept-alive connection arrived.
+    ``idle_timeout``: a kept-alive connection waits this long for that first byte, then
+    closes without a word (RFC 9112 §9.8 lets either side close an idle connection).
+    """
+
+    header_timeout: float
+    idle_timeout: float
+
+
 class ServerConnection(H11Connection):
     """One server-side HTTP/1.1 connection (RFC 9112) with h11 doing the protocol work.
 
-    Its reads and writes raise :class:`PeerGone` (or :class:`MalformedRequest`) instead of
-    the socket's and h11's errors.
+    Its reads and writes raise :class:`PeerGone` (or a :class:`RefusedRequest`) instead of
+    the socket's and h11's errors.  ``head_timeout`` (set by :func:`serve_connection`)
+    bounds each request head.
     """
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         super().__init__(h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD_BYTES), reader, writer)
+        self.head_timeout: float | None = None
+        """Seconds the next request head may take from :meth:`start_head_clock` (``None``: no limit)."""
+        self._head_deadline: float | None = None
+
+    def start_head_clock(self) -> None:
+        """Start the :attr:`head_timeout` of the next request head now."""
+        if self.head_timeout is not None:
+            self._head_deadline = asyncio.get_running_loop().time() + self.head_timeout
+
+    async def wait_for_request(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for the first byte of the next request.
+
+        Returns False if none came, or the peer closed; the bytes read are kept for h11.
+
+        Raises:
+            PeerGone: the connection broke.
+        """
+        pending, closed = self.protocol.trailing_data
+        if pending or closed:
+            return bool(pending)
+        waiting = asyncio.timeout(timeout)
+        try:
+            async with waiting:
+                data = await self.reader.read(READ_SIZE)
+        except OSError as exc:  # TimeoutError among them
+            if waiting.expired():
+                return False
+            raise PeerGone(str(exc)) from exc
+        self.protocol.receive_data(data)
+        return bool(data)
 
     @property
     def peer_ip(self) -> str:
@@ -61,10 +121,11 @@ class ServerConnection(H11Connection):
 
         Raises:
             MalformedRequest: the peer violated HTTP/1.1.
+            LateRequestHead: the request head was not complete by its deadline.
             PeerGone: the peer vanished mid-message, or pipelined a request.
         """
         try:
-            event = await super().next_event()
+            event = await self._next_event_in_time()
         except h11.RemoteProtocolError as exc:
             raise MalformedRequest(f"bad HTTP/1.1 from peer: {exc}", exc.error_status_hint) from exc
         except OSError as exc:
@@ -74,6 +135,20 @@ class ServerConnection(H11Connection):
             # emulator does not pipeline, so the connection ends here.
             raise PeerGone("pipelined request")
         return event  # type: ignore[return-value]  # PAUSED is ruled out above
+
+    async def _next_event_in_time(self) -> h11.Event | type[h11.PAUSED]:
+        """The next event; while a request head is awaited, by its deadline."""
+        if self._head_deadline is None or self.protocol.their_state is not h11.IDLE:
+            return await super().next_event()
+        timeout = asyncio.timeout_at(self._head_deadline)
+        try:
+            async with timeout:
+                return await super().next_event()
+        except TimeoutError as exc:
+            if not timeout.expired():
+                raise  # the socket's own ETIMEDOUT, a broken connection
+            assert self.head_timeout is not None  # the deadline comes from it
+            raise LateRequestHead(self.head_timeout) from exc
 
     async def send(self, event: h11.Event) -> None:
         """Serialise ``event`` with h11 and write it, waiting for the socket to drain.
@@ -99,9 +174,10 @@ class ServerConnection(H11Connection):
         if self.protocol.they_are_waiting_for_100_continue:
             await self.send(h11.InformationalResponse(status_code=100, headers=[]))
 
-    async def refuse(self, error: MalformedRequest) -> None:
-        """Answer a malformed request with ``error.status`` and a one-line reason, if h11
-        still allows a response on this connection (RFC 9112 §2.2 lets a server reply 400)."""
+    async def refuse(self, error: RefusedRequest) -> None:
+        """Answer a refused request with ``error.status`` and a one-line reason, if h11
+        still allows a response on this connection (RFC 9112 §2.2 lets a server reply 400;
+        RFC 9110 §15.5.9 lets it send 408 before a request is complete)."""
         if self.protocol.our_state in (h11.IDLE, h11.SEND_RESPONSE):
             reason = str(error).encode("utf-8", "replace") + b"\n"
             fields = [("content-type", "text/plain; charset=utf-8"), ("connection", "close")]
@@ -140,14 +216,30 @@ def header_value(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> str | N
     return None
 
 
-async def serve_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, handler: Handler) -> None:
-    """Run ``handler`` for each request on one connection until either side ends it."""
+async def serve_connection(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    handler: Handler,
+    timeouts: ClientTimeouts | None = None,
+) -> None:
+    """Run ``handler`` for each request on one connection until either side ends it.
+
+    With ``timeouts``, a head that comes late is a :class:`LateRequestHead` for the handler
+    to refuse, and an idle kept-alive connection is closed; without, clients may take any
+    time (the Runtime API's ``/next`` is a long poll).
+    """
     stream = ServerConnection(reader, writer)
+    if timeouts is not None:
+        stream.head_timeout = timeouts.header_timeout
     try:
+        stream.start_head_clock()
         while True:
             await handler(stream)
             if not stream.reusable():
                 break
+            if timeouts is not None and not await stream.wait_for_request(timeouts.idle_timeout):
+                break
+            stream.start_head_clock()
     except PeerGone:
         pass
     finally:

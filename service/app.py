@@ -67,6 +67,7 @@ def _state(client: S3Client, settings: Settings) -> objects.State:
         chunk_size=settings.chunk_size,
         default_cache_control=settings.default_cache_control,
         max_ranges=settings.max_ranges,
+        active_content=settings.active_content,
     )
     refusals = Refusals(forbidden_as_not_found=settings.forbidden_as_not_found, retry_after=settings.retry_after)
     store = ObjectStore(client, settings.bucket, refusals)
@@ -90,7 +91,7 @@ def _s3_client(settings: Settings) -> contextlib.AbstractAsyncContextManager[S3C
 
 
 async def _health(request: Request) -> Response:
-    return JSONResponse({"status": "ok"}, headers={"cache-control": "no-store"})
+    return JSONResponse({"status": "ok"}, headers={"cache-control": "no-store", "x-content-type-options": "nosniff"})
 
 
 async def _proxy_error(request: Request, exc: Exception) -> Response:

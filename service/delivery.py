@@ -12,6 +12,7 @@ from service.http import disposition, multipart
 from service.http.ranges import ByteRange, content_range, s3_range, unsatisfied_range
 from service.representation import representation_headers
 from service.s3 import GetResult, ObjectBody, ObjectMeta, ObjectStore, ReadParams
+from service.settings import ActiveContent
 from service.streaming import ObjectStreamResponse
 
 _NOT_MODIFIED_HEADERS = ("etag", "last-modified", "cache-control", "expires", "vary", "content-location")
@@ -28,11 +29,14 @@ class ResponseSettings:
             for no header (RFC 9111 §5.2).
         max_ranges: most byte ranges one answer may hold after coalescing, beyond which
             ``Range`` is ignored (>= 1; RFC 9110 §14.2).
+        active_content: how types a browser runs are served (see
+            :mod:`service.representation`): sandboxed inline, or as attachments.
     """
 
     chunk_size: int
     default_cache_control: str
     max_ranges: int
+    active_content: ActiveContent = "sandbox"
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,9 @@ class View:
 
     def headers(self, meta: ObjectMeta) -> dict[str, str]:
         """Representation headers for ``meta``, without ``Content-Length``."""
-        headers = representation_headers(meta, self.key, self.settings.default_cache_control)
+        headers = representation_headers(
+            meta, self.key, self.settings.default_cache_control, self.settings.active_content
+        )
         if self.download is not None:
             name = self.download or disposition.key_basename(self.key)
             headers["content-disposition"] = disposition.attachment(name)

@@ -96,10 +96,10 @@ class StreamBroken(Exception):
 
 
 def error_response(request: Request, status: int, reason: str, headers: Mapping[str, str]) -> Response:
-    """Build the short plain-text error answer (``"404 Not Found: <reason>"`` + request id)."""
+    """Build the short plain-text error answer (``"404 Not Found: <reason>"`` + request id), ``nosniff``."""
     rid = request_id(request.scope)
     phrase = HTTPStatus(status).phrase
     body = f"{status} {phrase}: {reason}\nrequest id: {rid}\n"
     if request.method == "HEAD":
         body = ""
-    return PlainTextResponse(body, status_code=status, headers=dict(headers))
+    return PlainTextResponse(body, status_code=status, headers={**headers, "x-content-type-options": "nosniff"})

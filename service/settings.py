@@ -12,6 +12,8 @@ SECRET_VARIABLES = ("SIGNING_SECRET", "SIGNING_SECRET_PREVIOUS")
 """The signing secrets, current first (see :mod:`service.signing`)."""
 
 InvokeMode = Literal["RESPONSE_STREAM", "BUFFERED"]
+ActiveContent = Literal["sandbox", "attachment"]
+"""How types a browser runs (HTML, SVG, XML, JavaScript) are served; see :mod:`service.representation`."""
 
 T = TypeVar("T")
 
@@ -54,6 +56,7 @@ class Settings:
     max_connections: int = 1024
     shutdown_timeout: float = 10.0
     signing_secrets: tuple[str, ...] = field(default=(), repr=False)
+    active_content: ActiveContent = "sandbox"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -89,6 +92,7 @@ class Settings:
             max_connections=env.get("MAX_CONNECTIONS", _positive_int, cls.max_connections),
             shutdown_timeout=env.get("SHUTDOWN_TIMEOUT", _non_negative_float, cls.shutdown_timeout),
             signing_secrets=env.signing_secrets(),
+            active_content=env.get("ACTIVE_CONTENT", _active_content, "sandbox"),
         )
 
     def to_env(self) -> dict[str, str]:
@@ -254,6 +258,15 @@ def _origins(raw: str) -> tuple[str, ...]:
         if origin != "*" and not origin.startswith(("http://", "https://")):
             raise ValueError("expected '*' or comma-separated http(s) origins")
     return origins
+
+
+def _active_content(raw: str) -> ActiveContent:
+    lower = raw.lower()
+    if lower == "sandbox":
+        return "sandbox"
+    if lower == "attachment":
+        return "attachment"
+    raise ValueError("expected sandbox or attachment")
 
 
 def _invoke_mode(raw: str) -> InvokeMode:

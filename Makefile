@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test check pytest install-dev install-demo install-node install-system
+.PHONY: demo test test-fast check pytest install-dev install-demo install-node install-system
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,12 @@ demo: install-demo
 	$(BIN)/s3-stream-proxy demo $(DEMO_ARGS)
 
 test: install-system install-dev install-node check pytest
+
+# The fast loop: unit, model and property tests on moto through uvicorn; leaves out s3rver, the
+# Lambda door, Chromium, AWS's runtime clients, the deploy checks and the demo processes.
+FAST := not (s3rver or lambda_door or browser or oracle or deploy or demo)
+test-fast: $(VENV)/.dev-installed
+	$(BIN)/pytest -m "$(FAST)"
 
 check:
 	$(BIN)/ruff check .

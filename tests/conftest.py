@@ -1,11 +1,16 @@
-"""Shared fixtures: two S3 implementations, a fault-injecting relay, and the proxy under uvicorn."""
+"""Shared fixtures: two S3 implementations, a fault-injecting relay, and the proxy under uvicorn.
+
+Also the markers of the test categories ``make test-fast`` leaves out, set here by path,
+fixture or parameter so that new tests fall into their category without being marked by hand.
+"""
 
 from __future__ import annotations
 
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from contextlib import AbstractContextManager, ExitStack
+from pathlib import Path
 
 import boto3
 import pytest
@@ -20,13 +25,59 @@ for _variable in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_E
     os.environ.pop(_variable, None)
 
 
+TESTS = Path(__file__).resolve().parent
+
+MARKED_BY_PATH = {
+    "browser": ("browser/",),
+    "deploy": ("test_deploy_",),
+    "demo": ("test_demo_command.py",),
+}
+"""Marker -> starts of test file paths (relative to ``tests/``) that get it."""
+
+MARKED_BY_FIXTURE = {"oracle": {"node_ric_command", "python_ric_command"}}
+"""Marker -> fixtures whose users (direct or through other fixtures) get it."""
+
+MARKED_BY_PARAMETER = {"s3rver": "s3rver", "lambda_door": "function-url"}
+"""Marker -> parameter value: a test parametrized with it (``backend``, ``transport``, ...) gets it."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        path = item.path.relative_to(TESTS).as_posix() if item.path.is_relative_to(TESTS) else ""
+        for marker, starts in MARKED_BY_PATH.items():
+            if path.startswith(starts):
+                item.add_marker(marker)
+        fixtures = set(getattr(item, "fixturenames", ()))
+        for marker, users_of in MARKED_BY_FIXTURE.items():
+            if fixtures & users_of:
+                item.add_marker(marker)
+        callspec = getattr(item, "callspec", None)
+        values = list(callspec.params.values()) if callspec is not None else []
+        for marker, value in MARKED_BY_PARAMETER.items():
+            if any(isinstance(param, str) and param == value for param in values):
+                item.add_marker(marker)
+
+
+BACKENDS: dict[str, Callable[[], AbstractContextManager[Backend]]] = {"moto": moto_backend, "s3rver": s3rver_backend}
+
+
+class _Backends(dict[str, Backend]):
+    """The S3 implementations by name, each started the first time a test asks for it."""
+
+    def __init__(self, stack: ExitStack) -> None:
+        super().__init__()
+        self._stack = stack
+
+    def __missing__(self, name: str) -> Backend:
+        backend = self[name] = self._stack.enter_context(BACKENDS[name]())
+        return backend
+
+
 @pytest.fixture(scope="session")
 def backends() -> Iterator[dict[str, Backend]]:
+    """moto and s3rver; a run that selects no s3rver test (``-m "not s3rver"``) never starts it."""
     with ExitStack() as stack:
-        yield {
-            "moto": stack.enter_context(moto_backend()),
-            "s3rver": stack.enter_context(s3rver_backend()),
-        }
+        yield _Backends(stack)
 
 
 @pytest.fixture(params=["moto", "s3rver"])

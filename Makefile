@@ -12,7 +12,8 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[demo]'
+	@echo "make demo: installing s3-stream-proxy and the demo's embedded S3 (moto) into $(VENV), once"
+	$(BIN)/pip install --progress-bar on -e '.[demo]'
 	touch $@
 
 $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python

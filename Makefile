@@ -60,6 +60,7 @@ check:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/bandit -q -c pyproject.toml -r service s3proxy_dev
 	$(BIN)/cfn-lint template.yaml
 	$(BIN)/hadolint Dockerfile
 

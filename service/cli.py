@@ -62,7 +62,8 @@ def _parser() -> argparse.ArgumentParser:
         help="what the container image runs: the Lambda runtime when AWS_LAMBDA_RUNTIME_API is set, "
         "otherwise serve on --host (default 0.0.0.0) and $PORT (default 8080)",
     )
-    add_listen_arguments(run, default_host="0.0.0.0")  # a container must listen on all interfaces
+    # A container must listen on all interfaces.
+    add_listen_arguments(run, default_host="0.0.0.0")  # nosec B104
     run.set_defaults(run=_run)
     lambda_ = commands.add_parser(
         "lambda", help="run as a Lambda custom runtime (needs AWS_LAMBDA_RUNTIME_API), streaming responses"

@@ -11,8 +11,8 @@ from s3proxy_dev.function_url.config import PlatformLimits
 
 HEALTH_PATH = "/_s3proxy/health"
 
-# A browser cannot connect to a wildcard address; show the loopback one instead.
-_BROWSABLE_HOST = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
+# A browser cannot connect to a wildcard address; show the loopback one instead (a lookup, not a bind).
+_BROWSABLE_HOST = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}  # nosec B104
 
 
 def base_url(host: str, port: int) -> str:

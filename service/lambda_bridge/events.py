@@ -71,7 +71,7 @@ def _from_v2(event: dict[str, Any]) -> HTTPRequest:
     if cookies:
         # The cookies array is authoritative (a cookie header may or may not come along).
         headers = [item for item in headers if item[0] != b"cookie"]
-        headers.append((b"cookie", "; ".join(cookies).encode()))
+        headers.append(_field("cookie", "; ".join(cookies), "v2"))
     scope = _http_scope(
         event,
         method=_method(_string(http, "method", "v2"), "v2"),
@@ -145,7 +145,18 @@ def _single_value_headers(event: Mapping[str, Any], kind: EventKind) -> Headers:
     raw = event.get("headers") or {}
     if not isinstance(raw, dict) or not all(isinstance(value, str) for value in raw.values()):
         raise MalformedEventError("headers is not an object of strings", kind)
-    return [(name.lower().encode(), value.encode()) for name, value in raw.items()]
+    return [_field(name, value, kind) for name, value in raw.items()]
+
+
+def _field(name: str, value: str, kind: EventKind) -> tuple[bytes, bytes]:
+    """One header field for the scope; CR, LF and NUL can never be part of one (RFC 9110 §5.5).
+
+    Raises:
+        MalformedEventError: the name or value holds CR, LF or NUL.
+    """
+    if any(char in name or char in value for char in "\r\n\0"):
+        raise MalformedEventError(f"header {name[:40]!r} holds CR, LF or NUL", kind)
+    return name.lower().encode(), value.encode()
 
 
 def _multi_value_headers(event: Mapping[str, Any]) -> Headers:
@@ -156,7 +167,7 @@ def _multi_value_headers(event: Mapping[str, Any]) -> Headers:
     for name, values in raw.items():
         if not isinstance(values, list) or not all(isinstance(value, str) for value in values):
             raise MalformedEventError(f"multiValueHeaders[{name!r}] is not a list of strings", "v1")
-        headers.extend((name.lower().encode(), value.encode()) for value in values)
+        headers.extend(_field(name, value, "v1") for value in values)
     return headers
 
 

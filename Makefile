@@ -52,9 +52,11 @@ test: install-system install-dev install-node check pytest
 
 # The fast loop: unit, model and property tests on moto through uvicorn; leaves out s3rver, the
 # Lambda door, Chromium, AWS's runtime clients, the deploy checks and the demo processes.
+# Tests run in FAST_WORKERS processes (pytest-xdist); FAST_WORKERS=0 runs them in this one.
 FAST := not (s3rver or lambda_door or browser or oracle or deploy or demo)
+FAST_WORKERS ?= auto
 test-fast: $(VENV)/.dev-installed
-	$(BIN)/pytest -m "$(FAST)"
+	$(BIN)/pytest -m "$(FAST)" -n $(FAST_WORKERS) $(PYTEST_ARGS)
 
 check:
 	$(BIN)/ruff check .

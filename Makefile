@@ -8,12 +8,16 @@ BIN := $(VENV)/bin
 .PHONY: demo test test-fast check pytest install-dev install-demo install-node install-system
 
 $(BIN)/python:
+	@echo "make: creating $(VENV) and upgrading its pip"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# The first install shows pip's progress (a minute or two on a fresh $(VENV)); once the package is
+# in $(VENV) (an earlier demo or dev install), a change to pyproject.toml updates it quietly.
 $(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
-	@echo "make demo: installing s3-stream-proxy and the demo's embedded S3 (moto) into $(VENV), once"
-	$(BIN)/pip install --progress-bar on -e '.[demo]'
+	@if [ -e $(BIN)/s3-stream-proxy ]; then echo "make demo: updating $(VENV) after a change to pyproject.toml"; \
+	else echo "make demo: installing s3-stream-proxy and the demo's embedded S3 (moto) into $(VENV), once"; fi
+	$(BIN)/pip install $(if $(wildcard $(BIN)/s3-stream-proxy),--quiet,--progress-bar on) -e '.[demo]'
 	touch $@
 
 $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python

@@ -41,8 +41,15 @@ MARKED_BY_PARAMETER = {"s3rver": "s3rver", "lambda_door": "function-url"}
 """Marker -> parameter value: a test parametrized with it (``backend``, ``transport``, ...) gets it."""
 
 
+MARKED_BY_NODE = {"timing": ("tests/test_ranges.py::test_64_kib_header_is_answered_in_milliseconds",)}
+"""Marker -> starts of node ids that get it."""
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
+        for marker, nodes in MARKED_BY_NODE.items():
+            if item.nodeid.startswith(nodes):
+                item.add_marker(marker)
         path = item.path.relative_to(TESTS).as_posix() if item.path.is_relative_to(TESTS) else ""
         for marker, starts in MARKED_BY_PATH.items():
             if path.startswith(starts):
@@ -56,6 +63,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         for marker, value in MARKED_BY_PARAMETER.items():
             if any(isinstance(param, str) and param == value for param in values):
                 item.add_marker(marker)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Run ``timing`` tests with coverage.py's tracer paused (``make test``): it would slow the
+    very code they time. Their lines are not counted; other tests run the same code."""
+    import coverage
+
+    measuring = coverage.Coverage.current() if item.get_closest_marker("timing") else None
+    if measuring is None:
+        return (yield)
+    measuring.stop()
+    try:
+        return (yield)
+    finally:
+        measuring.start()
 
 
 BACKENDS: dict[str, Callable[[], AbstractContextManager[Backend]]] = {"moto": moto_backend, "s3rver": s3rver_backend}

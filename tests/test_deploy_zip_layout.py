@@ -20,15 +20,12 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import httpx
 import pytest
 
-from tests.support.backends import CREDENTIALS, Backend, moto_backend
+from tests.support.backends import CREDENTIALS, Backend, seed_bucket
 
 ROOT = Path(__file__).resolve().parents[1]
 STARTUP_DEADLINE = 60.0
@@ -75,22 +72,12 @@ def isolated_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def s3() -> Iterator[Backend]:
-    with moto_backend() as backend:
-        yield backend
-
-
-@pytest.fixture(scope="module")
-def bucket(s3: Backend) -> str:
-    name = f"zip-{uuid.uuid4().hex[:16]}"
-    client = boto3.client("s3", endpoint_url=s3.endpoint_url, region_name="us-east-1")
-    client.create_bucket(Bucket=name)
-    client.put_object(Bucket=name, Key=f"site/{OBJECT_KEY}", Body=OBJECT)
-    return name
+def bucket(moto: Backend) -> str:
+    return seed_bucket(moto, "zip", {f"site/{OBJECT_KEY}": OBJECT})
 
 
 @pytest.fixture
-def environment(task_root: Path, isolated_python: Path, s3: Backend, bucket: str, tmp_path: Path) -> dict[str, str]:
+def environment(task_root: Path, isolated_python: Path, moto: Backend, bucket: str, tmp_path: Path) -> dict[str, str]:
     """The whole environment of the processes under test; nothing is inherited."""
     return {
         "PATH": f"{isolated_python}:/usr/bin:/bin",
@@ -99,7 +86,7 @@ def environment(task_root: Path, isolated_python: Path, s3: Backend, bucket: str
         **CREDENTIALS,
         "S3_PROXY_BUCKET": bucket,
         "S3_PROXY_KEY_PREFIX": "site/",
-        "S3_PROXY_ENDPOINT_URL": s3.endpoint_url,
+        "S3_PROXY_ENDPOINT_URL": moto.endpoint_url,
     }
 
 

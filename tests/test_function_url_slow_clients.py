@@ -16,16 +16,15 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import h11
 import httpx
 import pytest
 
-from tests.support.backends import CREDENTIALS, Backend, moto_backend
+from tests.support.backends import CREDENTIALS, Backend, seed_bucket
+from tests.support.sockets import free_port, read_until_closed
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADER_TIMEOUT = 1.5
@@ -37,34 +36,18 @@ SMALL = b"small object\n"
 
 
 @pytest.fixture(scope="module")
-def s3() -> Iterator[Backend]:
-    with moto_backend() as backend:
-        yield backend
+def bucket(moto: Backend) -> str:
+    return seed_bucket(moto, "slow-furl", {"small.txt": SMALL})
 
 
 @pytest.fixture(scope="module")
-def bucket(s3: Backend) -> str:
-    name = f"slow-furl-{uuid.uuid4().hex[:12]}"
-    client = boto3.client("s3", endpoint_url=s3.endpoint_url, region_name="us-east-1")
-    client.create_bucket(Bucket=name)
-    client.put_object(Bucket=name, Key="small.txt", Body=SMALL)
-    return name
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def port(s3: Backend, bucket: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    port = _free_port()
+def port(moto: Backend, bucket: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    port = free_port()
     env = {
         "PATH": os.environ["PATH"],
         **CREDENTIALS,
         "S3_PROXY_BUCKET": bucket,
-        "S3_PROXY_ENDPOINT_URL": s3.endpoint_url,
+        "S3_PROXY_ENDPOINT_URL": moto.endpoint_url,
     }
     limits = ("--header-timeout", str(HEADER_TIMEOUT), "--idle-timeout", str(IDLE_TIMEOUT))
     command = [
@@ -97,14 +80,6 @@ def _wait_until_served(process: subprocess.Popen[bytes], port: int, log: Path) -
 
 def _connect(port: int) -> socket.socket:
     return socket.create_connection(("127.0.0.1", port), timeout=HEADER_TIMEOUT + IDLE_TIMEOUT + 3 * SLACK)
-
-
-def _read_until_closed(sock: socket.socket) -> bytes:
-    received = b""
-    with contextlib.suppress(ConnectionResetError):
-        while chunk := sock.recv(65536):
-            received += chunk
-    return received
 
 
 def _read_response(sock: socket.socket, client: h11.Connection) -> tuple[int, bytes]:
@@ -162,7 +137,7 @@ class Slowloris:
         if self.dropped_after is not None:
             return
         if select.select([self.sock], [], [], 0)[0]:
-            self.answer = _read_until_closed(self.sock)
+            self.answer = read_until_closed(self.sock)
             self.dropped_after = time.monotonic() - self.started
             return
         try:
@@ -184,7 +159,7 @@ def test_an_incomplete_head_gets_408_and_is_closed_in_time(port: int, sent: byte
     with _connect(port) as sock:
         started = time.monotonic()
         sock.sendall(sent)
-        answer = _read_until_closed(sock)
+        answer = read_until_closed(sock)
         elapsed = time.monotonic() - started
     assert answer.startswith(b"HTTP/1.1 408 ")
     assert b"connection: close" in answer.lower()
@@ -219,7 +194,7 @@ def test_the_head_deadline_restarts_for_each_request_on_a_kept_alive_connection(
             time.sleep(IDLE_TIMEOUT / 2)
         sock.sendall(b"GET /small.txt HTTP/1.1\r\n")  # then nothing more
         started = time.monotonic()
-        answer = _read_until_closed(sock)
+        answer = read_until_closed(sock)
     assert answer.startswith(b"HTTP/1.1 408 ")
     assert HEADER_TIMEOUT - 0.2 <= time.monotonic() - started <= HEADER_TIMEOUT + SLACK
 
@@ -229,7 +204,7 @@ def test_an_idle_kept_alive_connection_is_closed_after_the_idle_timeout(port: in
     with _connect(port) as sock:
         _get_small(sock, client)
         started = time.monotonic()
-        rest = _read_until_closed(sock)
+        rest = read_until_closed(sock)
         elapsed = time.monotonic() - started
     assert rest == b""
     assert IDLE_TIMEOUT - 0.2 <= elapsed <= IDLE_TIMEOUT + SLACK
@@ -244,7 +219,7 @@ def test_past_the_connection_limit_clients_get_503_until_the_silent_ones_are_dro
         assert refused.status_code == 503
         assert refused.headers["connection"] == "close"
         for sock in silent:
-            assert _read_until_closed(sock).startswith(b"HTTP/1.1 408 ")
+            assert read_until_closed(sock).startswith(b"HTTP/1.1 408 ")
             sock.close()
         assert _served_soon(port)
     finally:

@@ -16,17 +16,15 @@ import logging
 import os
 import re
 import time
-import uuid
 from collections.abc import Iterator
 
-import boto3
 import pytest
 
 from s3proxy_dev.function_url.config import PlatformLimits
 from service.settings import Settings
 from tests.function_url.client import Observed, fetch
 from tests.oracles.cases import OracleRequest
-from tests.support.backends import Backend, moto_backend
+from tests.support.backends import Backend, seed_bucket
 from tests.support.relay import Relay, StallAfter, relay_to
 from tests.support.servers import serve_function_url
 
@@ -47,24 +45,13 @@ EMULATOR_LOG = "s3proxy_dev.function_url"
 
 
 @pytest.fixture(scope="module")
-def s3() -> Iterator[Backend]:
-    with moto_backend() as backend:
-        yield backend
-
-
-@pytest.fixture(scope="module")
-def bucket(s3: Backend) -> str:
-    name = f"deadline-{uuid.uuid4().hex[:12]}"
-    client = boto3.client("s3", endpoint_url=s3.endpoint_url, region_name="us-east-1")
-    client.create_bucket(Bucket=name)
-    client.put_object(Bucket=name, Key="small.txt", Body=SMALL)
-    client.put_object(Bucket=name, Key="large.bin", Body=LARGE)
-    return name
+def bucket(moto: Backend) -> str:
+    return seed_bucket(moto, "deadline", {"small.txt": SMALL, "large.bin": LARGE})
 
 
 @pytest.fixture
-def relay(s3: Backend) -> Iterator[Relay]:
-    with relay_to(s3.endpoint_url) as running:
+def relay(moto: Backend) -> Iterator[Relay]:
+    with relay_to(moto.endpoint_url) as running:
         yield running
 
 

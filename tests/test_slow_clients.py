@@ -16,15 +16,14 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import httpx
 import pytest
 
-from tests.support.backends import CREDENTIALS, Backend, moto_backend
+from tests.support.backends import CREDENTIALS, Backend, seed_bucket
+from tests.support.sockets import free_port, read_until_closed
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADER_TIMEOUT = 1.5
@@ -38,35 +37,19 @@ LARGE_SIZE = 64 * 1024 * 1024
 
 
 @pytest.fixture(scope="module")
-def s3() -> Iterator[Backend]:
-    with moto_backend() as backend:
-        yield backend
-
-
-@pytest.fixture(scope="module")
-def bucket(s3: Backend) -> str:
-    name = f"slow-{uuid.uuid4().hex[:12]}"
-    client = boto3.client("s3", endpoint_url=s3.endpoint_url, region_name="us-east-1")
-    client.create_bucket(Bucket=name)
-    client.put_object(Bucket=name, Key="small.txt", Body=SMALL)
-    client.put_object(Bucket=name, Key="large.bin", Body=os.urandom(1024 * 1024) * (LARGE_SIZE // (1024 * 1024)))
-    return name
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def bucket(moto: Backend) -> str:
+    large = os.urandom(1024 * 1024) * (LARGE_SIZE // (1024 * 1024))
+    return seed_bucket(moto, "slow", {"small.txt": SMALL, "large.bin": large})
 
 
 @contextlib.contextmanager
-def _serve(s3: Backend, bucket: str) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
-    port = _free_port()
+def _serve(moto: Backend, bucket: str) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    port = free_port()
     env = {
         "PATH": os.environ["PATH"],
         **CREDENTIALS,
         "S3_PROXY_BUCKET": bucket,
-        "S3_PROXY_ENDPOINT_URL": s3.endpoint_url,
+        "S3_PROXY_ENDPOINT_URL": moto.endpoint_url,
         "S3_PROXY_HEADER_TIMEOUT": str(HEADER_TIMEOUT),
         "S3_PROXY_IDLE_TIMEOUT": str(IDLE_TIMEOUT),
         "S3_PROXY_MAX_CONNECTIONS": str(MAX_CONNECTIONS),
@@ -95,22 +78,14 @@ def _wait_until_healthy(process: subprocess.Popen[bytes], port: int) -> None:
 
 
 @pytest.fixture(scope="module")
-def port(s3: Backend, bucket: str) -> Iterator[int]:
-    with _serve(s3, bucket) as (_, port):
+def port(moto: Backend, bucket: str) -> Iterator[int]:
+    with _serve(moto, bucket) as (_, port):
         yield port
 
 
 def _connect(port: int) -> socket.socket:
     sock = socket.create_connection(("127.0.0.1", port), timeout=HEADER_TIMEOUT + IDLE_TIMEOUT + 3 * SLACK)
     return sock
-
-
-def _read_until_closed(sock: socket.socket) -> bytes:
-    received = b""
-    with contextlib.suppress(ConnectionResetError):
-        while chunk := sock.recv(65536):
-            received += chunk
-    return received
 
 
 def _served(port: int) -> bool:
@@ -130,7 +105,7 @@ def test_an_incomplete_head_gets_408_and_is_closed_in_time(port: int, sent: byte
     with _connect(port) as sock:
         started = time.monotonic()
         sock.sendall(sent)
-        answer = _read_until_closed(sock)
+        answer = read_until_closed(sock)
         elapsed = time.monotonic() - started
     assert answer.startswith(b"HTTP/1.1 408 Request Timeout\r\n")
     assert HEADER_TIMEOUT - 0.2 <= elapsed <= HEADER_TIMEOUT + SLACK
@@ -150,7 +125,7 @@ def test_a_head_trickled_one_field_at_a_time_is_dropped_while_others_are_served(
                 break
             assert _served(port) if index % 4 == 0 else True
         if closed_after is None:
-            answer = _read_until_closed(sock)
+            answer = read_until_closed(sock)
             closed_after = time.monotonic() - started
             assert answer.startswith(b"HTTP/1.1 408")
     assert closed_after <= HEADER_TIMEOUT + SLACK
@@ -167,7 +142,7 @@ def test_the_head_deadline_restarts_for_each_request_on_a_kept_alive_connection(
             time.sleep(IDLE_TIMEOUT / 2)
         sock.sendall(b"GET /small.txt HTTP/1.1\r\n")  # then nothing more
         started = time.monotonic()
-        answer = _read_until_closed(sock)
+        answer = read_until_closed(sock)
     assert answer.startswith(b"HTTP/1.1 408")
     assert time.monotonic() - started <= HEADER_TIMEOUT + SLACK
 
@@ -179,7 +154,7 @@ def test_an_idle_kept_alive_connection_is_closed_after_the_idle_timeout(port: in
         while not received.endswith(SMALL):
             received += sock.recv(65536)
         started = time.monotonic()
-        rest = _read_until_closed(sock)
+        rest = read_until_closed(sock)
         elapsed = time.monotonic() - started
     assert rest == b""
     assert IDLE_TIMEOUT - 0.2 <= elapsed <= IDLE_TIMEOUT + SLACK
@@ -192,15 +167,15 @@ def test_past_the_connection_limit_clients_get_503_until_the_silent_ones_are_dro
         refused = httpx.get(f"http://127.0.0.1:{port}/small.txt", timeout=10)
         assert refused.status_code == 503
         for sock in silent:
-            assert _read_until_closed(sock).startswith(b"HTTP/1.1 408")
+            assert read_until_closed(sock).startswith(b"HTTP/1.1 408")
         assert _served(port)
     finally:
         for sock in silent:
             sock.close()
 
 
-def test_sigterm_waits_for_streams_at_most_the_shutdown_timeout_and_aborts_the_rest(s3: Backend, bucket: str) -> None:
-    with _serve(s3, bucket) as (process, port), _connect(port) as sock:
+def test_sigterm_waits_for_streams_at_most_the_shutdown_timeout_and_aborts_the_rest(moto: Backend, bucket: str) -> None:
+    with _serve(moto, bucket) as (process, port), _connect(port) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
         sock.sendall(b"GET /large.bin HTTP/1.1\r\nHost: x\r\n\r\n")
         head = sock.recv(4096)
@@ -211,6 +186,6 @@ def test_sigterm_waits_for_streams_at_most_the_shutdown_timeout_and_aborts_the_r
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=SHUTDOWN_TIMEOUT + 3 * SLACK)
         exited_after = time.monotonic() - started
-        body = head.split(b"\r\n\r\n", 1)[1] + _read_until_closed(sock)
+        body = head.split(b"\r\n\r\n", 1)[1] + read_until_closed(sock)
     assert SHUTDOWN_TIMEOUT - 0.2 <= exited_after <= SHUTDOWN_TIMEOUT + 2 * SLACK
     assert len(body) < LARGE_SIZE  # aborted: the client sees a body short of its Content-Length

@@ -7,11 +7,13 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import boto3
 from moto.server import ThreadedMotoServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,3 +73,23 @@ def _wait_for_listening(process: subprocess.Popen[str], timeout: float) -> str:
         if match:
             return f"http://{match.group(1)}:{match.group(2)}"
     raise RuntimeError("s3rver did not start listening in time")
+
+
+def seed_bucket(backend: Backend, prefix: str, objects: Mapping[str, bytes], content_type: str | None = None) -> str:
+    """Create a bucket named ``prefix-<random>`` on ``backend`` holding ``objects`` (key -> bytes); return its name.
+
+    ``content_type`` is stored on every object when given (else S3's default).
+    """
+    name = f"{prefix}-{uuid.uuid4().hex[:16]}"
+    client = boto3.client(
+        "s3",
+        endpoint_url=backend.endpoint_url,
+        region_name=CREDENTIALS["AWS_REGION"],
+        aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    )
+    client.create_bucket(Bucket=name)
+    extra = {"ContentType": content_type} if content_type else {}
+    for key, body in objects.items():
+        client.put_object(Bucket=name, Key=key, Body=body, **extra)
+    return name

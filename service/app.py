@@ -52,7 +52,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/{key:path}", objects.endpoint, methods=["GET", "HEAD", "OPTIONS"]),
         ],
         middleware=[
-            Middleware(AccessLogMiddleware),
+            Middleware(AccessLogMiddleware, trust_request_id=settings.trust_request_id),
             *cors_middleware(settings),
             Middleware(SignedLinkMiddleware, secrets=settings.signing_secrets),
         ],
@@ -68,6 +68,7 @@ def _state(client: S3Client, settings: Settings) -> objects.State:
         default_cache_control=settings.default_cache_control,
         max_ranges=settings.max_ranges,
         active_content=settings.active_content,
+        resume_attempts=settings.resume_attempts,
     )
     refusals = Refusals(forbidden_as_not_found=settings.forbidden_as_not_found, retry_after=settings.retry_after)
     store = ObjectStore(client, settings.bucket, refusals)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 
 from starlette.responses import Response
 
-from service.errors import BadGateway, ProxyError, RangeNotSatisfiable, StreamBroken
+from service import bodies
+from service.errors import ProxyError, RangeNotSatisfiable, StreamBroken
 from service.http import disposition, multipart
 from service.http.ranges import ByteRange, content_range, s3_range, unsatisfied_range
 from service.representation import representation_headers
-from service.s3 import GetResult, ObjectBody, ObjectMeta, ObjectStore, ReadParams
+from service.s3 import GetResult, ObjectMeta, ObjectStore, ReadParams
 from service.settings import ActiveContent
 from service.streaming import ObjectStreamResponse
 
@@ -31,12 +33,15 @@ class ResponseSettings:
             ``Range`` is ignored (>= 1; RFC 9110 §14.2).
         active_content: how types a browser runs are served (see
             :mod:`service.representation`): sandboxed inline, or as attachments.
+        resume_attempts: most ranged re-reads of an S3 body that breaks mid-stream, per
+            answer body or multipart part (>= 0; see :mod:`service.bodies`).
     """
 
     chunk_size: int
     default_cache_control: str
     max_ranges: int
     active_content: ActiveContent = "sandbox"
+    resume_attempts: int = 2
 
 
 @dataclass(frozen=True)
@@ -73,61 +78,32 @@ def head(meta: ObjectMeta, view: View) -> Response:
     return Response(status_code=200, headers=headers)
 
 
-def whole(result: GetResult, view: View) -> Response:
-    """200 with the whole object streamed from an open ``GetObject`` answer."""
+def whole(store: ObjectStore, result: GetResult, view: View) -> Response:
+    """200 with the whole object streamed from an open ``GetObject`` answer, resumed if it breaks."""
     headers = view.headers(result.meta)
     headers["content-length"] = str(result.meta.size)
-    return ObjectStreamResponse(_read(result.body, view.settings.chunk_size), 200, headers)
+    if not result.meta.size:
+        return ObjectStreamResponse(bodies.read_body(result.body, view.settings.chunk_size), 200, headers)
+    everything = ByteRange(0, result.meta.size - 1)
+    chunks = bodies.read_range(result, everything, view.settings.chunk_size, _resumption(store, view))
+    return ObjectStreamResponse(chunks, 200, headers)
 
 
-def partial(result: GetResult, byte_range: ByteRange, view: View) -> Response:
+def partial(store: ObjectStore, result: GetResult, byte_range: ByteRange, view: View) -> Response:
     """206 with one byte range (RFC 9110 §15.3.7.1) from an open ``GetObject`` answer that covers it.
 
     Raises:
-        BadGateway: S3's answer does not cover ``byte_range`` (see :func:`window`).
+        BadGateway: S3's answer does not cover ``byte_range`` (see :func:`service.bodies.window`).
     """
     headers = view.headers(result.meta)
     headers["content-range"] = content_range(byte_range.first, byte_range.last, result.meta.size)
     headers["content-length"] = str(byte_range.length)
-    chunks = _read(result.body, view.settings.chunk_size, window(result.meta, byte_range))
+    chunks = bodies.read_range(result, byte_range, view.settings.chunk_size, _resumption(store, view))
     return ObjectStreamResponse(chunks, 206, headers)
 
 
-def window(meta: ObjectMeta, byte_range: ByteRange) -> tuple[int, int]:
-    """Where ``byte_range`` sits in an S3 answer: (bytes to skip, bytes to send).
-
-    S3 honours the ``Range`` it is sent, but S3-compatible servers do not always (s3rver
-    answers ``bytes=0-0`` with the whole object), so the bytes sent are taken from what
-    the answer's ``Content-Range`` (or its absence: the whole object) says it holds.
-
-    Raises:
-        BadGateway: the answer does not hold all of ``byte_range``.
-    """
-    skip = _offset(meta, byte_range)
-    if skip is None:
-        raise BadGateway("S3 answered with a different byte range")
-    return skip, byte_range.length
-
-
-def covers(meta: ObjectMeta, byte_range: ByteRange) -> bool:
-    """Whether an S3 answer described by ``meta`` holds all of ``byte_range``."""
-    return _offset(meta, byte_range) is not None
-
-
-def _offset(meta: ObjectMeta, byte_range: ByteRange) -> int | None:
-    """How many bytes into an S3 answer's body ``byte_range`` starts; None unless the body holds all of it.
-
-    The body holds its ``Content-Range`` when that is valid (RFC 9110 §14.4), the whole
-    object without one, and nothing that can be placed otherwise (an unsatisfied or
-    invalid ``Content-Range``, or an empty object).
-    """
-    if meta.content_range is not None:
-        held = meta.content_range.span
-    else:
-        held = ByteRange(0, meta.size - 1) if meta.size else None
-    if held is None or byte_range.first < held.first or byte_range.last > held.last:
-        return None
-    return byte_range.first - held.first
+def _resumption(store: ObjectStore, view: View) -> bodies.Resumption:
+    return bodies.Resumption(store, view.key, view.settings.resume_attempts)
 
 
 def byteranges(
@@ -167,30 +143,6 @@ def unsatisfiable(meta: ObjectMeta) -> RangeNotSatisfiable:
     )
 
 
-async def _read(body: ObjectBody, chunk_size: int, span: tuple[int, int] | None = None) -> AsyncGenerator[bytes, None]:
-    """Yield ``body`` in chunks of at most ``chunk_size`` bytes; always close it.
-
-    With ``span`` = (skip, length), only that window of the body is sent, and a body that
-    ends before the window does fails the stream.
-    """
-    skip, remaining = span or (0, None)
-    try:
-        async for chunk in body.chunks(chunk_size):
-            part = chunk[skip:] if skip else chunk
-            skip = max(0, skip - len(chunk))
-            if remaining is not None:
-                part = part[:remaining]
-                remaining -= len(part)
-            if part:
-                yield part
-            if remaining == 0:
-                return
-        if remaining:
-            raise StreamBroken("the S3 body ended before the byte range did")
-    finally:
-        body.close()
-
-
 async def _parts(
     store: ObjectStore, view: View, layout: multipart.Layout, pin: ReadParams
 ) -> AsyncGenerator[bytes, None]:
@@ -198,9 +150,10 @@ async def _parts(
         yield part_header
         try:
             result = await store.get(view.key, **pin_range(pin, byte_range))
-            span = window(result.meta, byte_range)
+            chunks = bodies.read_range(result, byte_range, view.settings.chunk_size, _resumption(store, view))
+            async with contextlib.aclosing(chunks):
+                async for chunk in chunks:
+                    yield chunk
         except ProxyError as exc:
             raise StreamBroken(f"a part of a multipart answer failed: {exc.reason}") from exc
-        async for chunk in _read(result.body, view.settings.chunk_size, span):
-            yield chunk
     yield layout.closing

@@ -26,7 +26,7 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response
 
-from service import delivery
+from service import bodies, delivery
 from service.delivery import ResponseSettings, View
 from service.errors import PreconditionFailed, RangeNotSatisfiable, ServiceUnavailable
 from service.http.dates import parse_http_date
@@ -183,11 +183,11 @@ async def _settle(store: ObjectStore, wanted: ObjectRequest, result: GetResult) 
         raise PreconditionFailed("a precondition failed")
     decision = _range_decision(wanted, meta, outcome.range_applies)
     if decision.outcome is RangeOutcome.IGNORE and meta.content_range is None:  # the whole object
-        return delivery.whole(result, wanted.view)
+        return delivery.whole(store, result, wanted.view)
     if decision.outcome is RangeOutcome.SATISFIABLE and not decision.is_multipart:
         (wanted_range,) = decision.ranges
-        if delivery.covers(meta, wanted_range):
-            return delivery.partial(result, wanted_range, wanted.view)
+        if bodies.covers(meta, wanted_range):
+            return delivery.partial(store, result, wanted_range, wanted.view)
     result.body.close()
     return await _deliver(store, wanted, meta, decision)
 
@@ -216,12 +216,12 @@ async def _deliver(store: ObjectStore, wanted: ObjectRequest, meta: ObjectMeta, 
     if decision.outcome is RangeOutcome.UNSATISFIABLE:
         raise delivery.unsatisfiable(meta)
     if decision.outcome is RangeOutcome.IGNORE:
-        return delivery.whole(await store.get(wanted.key, **pin), wanted.view)
+        return delivery.whole(store, await store.get(wanted.key, **pin), wanted.view)
     if decision.is_multipart:
         return delivery.byteranges(store, meta, decision.ranges, wanted.view, pin)
     (byte_range,) = decision.ranges
     result = await store.get(wanted.key, **delivery.pin_range(pin, byte_range))
-    return delivery.partial(result, byte_range, wanted.view)
+    return delivery.partial(store, result, byte_range, wanted.view)
 
 
 def _verdict(wanted: ObjectRequest, meta: ObjectMeta) -> Outcome:

@@ -14,6 +14,10 @@ SECRET_VARIABLES = ("SIGNING_SECRET", "SIGNING_SECRET_PREVIOUS")
 InvokeMode = Literal["RESPONSE_STREAM", "BUFFERED"]
 ActiveContent = Literal["sandbox", "attachment"]
 """How types a browser runs (HTML, SVG, XML, JavaScript) are served; see :mod:`service.representation`."""
+LogFormat = Literal["json", "text"]
+"""How log records are written; see :mod:`service.logformat`."""
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+"""The least severe log records written (names of the :mod:`logging` levels)."""
 
 T = TypeVar("T")
 
@@ -49,6 +53,9 @@ class Settings:
     max_ranges: int = 16
     cors_allow_origins: tuple[str, ...] = field(default_factory=tuple)
     cors_max_age: int = 600
+    log_format: LogFormat | None = None
+    log_level: LogLevel | None = None
+    trust_request_id: bool = False
     lambda_invoke_mode: InvokeMode = "RESPONSE_STREAM"
     lambda_deadline_margin: float = 1.0
     header_timeout: float = 10.0
@@ -57,6 +64,7 @@ class Settings:
     shutdown_timeout: float = 10.0
     signing_secrets: tuple[str, ...] = field(default=(), repr=False)
     active_content: ActiveContent = "sandbox"
+    resume_attempts: int = 2
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -85,6 +93,9 @@ class Settings:
             max_ranges=env.get("MAX_RANGES", _positive_int, cls.max_ranges),
             cors_allow_origins=env.get("CORS_ALLOW_ORIGINS", _origins, ()),
             cors_max_age=env.get("CORS_MAX_AGE", _non_negative_int, cls.cors_max_age),
+            log_format=env.get("LOG_FORMAT", parse_log_format, None),
+            log_level=env.get("LOG_LEVEL", parse_log_level, None),
+            trust_request_id=env.get("TRUST_REQUEST_ID", _boolean, False),
             lambda_invoke_mode=env.get("LAMBDA_INVOKE_MODE", _invoke_mode, "RESPONSE_STREAM"),
             lambda_deadline_margin=env.get("LAMBDA_DEADLINE_MARGIN", _non_negative_float, cls.lambda_deadline_margin),
             header_timeout=env.get("HEADER_TIMEOUT", _positive_float, cls.header_timeout),
@@ -93,6 +104,7 @@ class Settings:
             shutdown_timeout=env.get("SHUTDOWN_TIMEOUT", _non_negative_float, cls.shutdown_timeout),
             signing_secrets=env.signing_secrets(),
             active_content=env.get("ACTIVE_CONTENT", _active_content, "sandbox"),
+            resume_attempts=env.get("RESUME_ATTEMPTS", _non_negative_int, cls.resume_attempts),
         )
 
     def to_env(self) -> dict[str, str]:
@@ -267,6 +279,41 @@ def _active_content(raw: str) -> ActiveContent:
     if lower == "attachment":
         return "attachment"
     raise ValueError("expected sandbox or attachment")
+
+
+def parse_log_format(raw: str) -> LogFormat:
+    """``json`` or ``text``, in any case (Lambda's ``AWS_LAMBDA_LOG_FORMAT`` says ``JSON`` / ``Text``).
+
+    Raises:
+        ValueError: anything else.
+    """
+    lower = raw.strip().lower()
+    if lower == "json":
+        return "json"
+    if lower == "text":
+        return "text"
+    raise ValueError("expected json or text")
+
+
+def parse_log_level(raw: str) -> LogLevel:
+    """``DEBUG``, ``INFO``, ``WARNING`` (or ``WARN``) or ``ERROR``, in any case.
+
+    Raises:
+        ValueError: anything else.
+    """
+    level = _LOG_LEVELS.get(raw.strip().upper())
+    if level is None:
+        raise ValueError("expected DEBUG, INFO, WARNING or ERROR")
+    return level
+
+
+_LOG_LEVELS: dict[str, LogLevel] = {
+    "DEBUG": "DEBUG",
+    "INFO": "INFO",
+    "WARN": "WARNING",
+    "WARNING": "WARNING",
+    "ERROR": "ERROR",
+}
 
 
 def _invoke_mode(raw: str) -> InvokeMode:

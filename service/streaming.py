@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, Mapping
 
+import anyio
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
@@ -42,8 +43,11 @@ class ObjectStreamResponse(Response):
         finally:
             for task in (pump, watcher):
                 task.cancel()
-            await asyncio.gather(pump, watcher, return_exceptions=True)
-            await self.chunks.aclose()
+            # Shielded: when the server cancels this response (the Lambda bridge does at the
+            # deadline), the S3 body must still be closed now, not when it is garbage-collected.
+            with anyio.CancelScope(shield=True):
+                await asyncio.gather(pump, watcher, return_exceptions=True)
+                await self.chunks.aclose()
         if not pump.cancelled() and pump.exception() is not None:
             raise pump.exception()  # type: ignore[misc]
 

@@ -61,6 +61,7 @@ def test_every_variable_is_read() -> None:
         pytest.param({"S3_PROXY_ENDPOINT_URL": "localhost:9000"}, "S3_PROXY_ENDPOINT_URL:", id="url"),
         pytest.param({"S3_PROXY_DEFAULT_CACHE_CONTROL": "a\nb"}, "DEFAULT_CACHE_CONTROL", id="header-injection"),
         pytest.param({"S3_PROXY_LAMBDA_INVOKE_MODE": "stream"}, "LAMBDA_INVOKE_MODE", id="invoke-mode"),
+        pytest.param({"S3_PROXY_RESUME_ATTEMPTS": "-1"}, "S3_PROXY_RESUME_ATTEMPTS:", id="resume-negative"),
     ],
 )
 def test_invalid_configuration_names_the_variable(environ: dict[str, str], message: str) -> None:
@@ -126,6 +127,11 @@ def test_limits_for_clients_are_read() -> None:
     )
     assert (settings.header_timeout, settings.idle_timeout) == (2.5, 30.0)
     assert (settings.max_connections, settings.shutdown_timeout) == (10, 0.0)
+
+
+def test_resume_attempts_default_to_two_and_zero_turns_resuming_off() -> None:
+    assert Settings.from_env({"S3_PROXY_BUCKET": "media"}).resume_attempts == 2
+    assert Settings.from_env({"S3_PROXY_BUCKET": "media", "S3_PROXY_RESUME_ATTEMPTS": "0"}).resume_attempts == 0
 
 
 SECRET = "s" * 32

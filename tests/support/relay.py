@@ -8,6 +8,8 @@ and whether the proxy's S3 connections were closed.
 from __future__ import annotations
 
 import asyncio
+import socket
+import struct
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -39,6 +41,18 @@ class CutAfter:
 
 
 @dataclass(frozen=True)
+class ResetAfter:
+    """Forward, but reset the connection (TCP RST) once this many bytes came back from S3."""
+
+    limit: int
+
+
+@dataclass(frozen=True)
+class Refuse:
+    """Reset every connection as soon as it is accepted, before a byte is read (S3 unreachable)."""
+
+
+@dataclass(frozen=True)
 class StallAfter:
     """Forward until this many bytes came back from S3, then send nothing more but keep the
     connection open (a body that stops arriving; the proxy's read timeout would fire)."""
@@ -57,7 +71,7 @@ class Throttle:
     bytes_per_second: int
 
 
-Fault = Canned | Stall | CutAfter | StallAfter | Throttle | None
+Fault = Canned | Stall | CutAfter | ResetAfter | Refuse | StallAfter | Throttle | None
 
 
 class Relay:
@@ -67,11 +81,16 @@ class Relay:
         parts = urlsplit(upstream_url)
         self._upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
         self.fault: Fault = None
+        """The fault of every connection made once :attr:`queued` is empty."""
+        self.queued: list[Fault] = []
+        """Faults for the next connections, one each, in order (e.g. cut the first one only)."""
         self.downstream_bytes = 0
         self.open_connections = 0
         self.connections_made = 0
         self.requests: list[tuple[str, str]] = []
         """(method, target) of every request forwarded to S3, in order."""
+        self.request_headers: list[dict[str, str]] = []
+        """The headers of each of :attr:`requests` (names lower-cased), in the same order."""
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -116,8 +135,10 @@ class Relay:
             self.open_connections += 1
             self.connections_made += 1
         try:
-            fault = self.fault
-            if isinstance(fault, Canned):
+            fault = self._next_fault()
+            if isinstance(fault, Refuse):
+                _reset(writer)
+            elif isinstance(fault, Canned):
                 await _answer_canned(reader, writer, fault)
             elif isinstance(fault, Stall):
                 await reader.read()  # until the proxy gives up and closes
@@ -130,17 +151,22 @@ class Relay:
             with self._lock:
                 self.open_connections -= 1
 
+    def _next_fault(self) -> Fault:
+        with self._lock:
+            return self.queued.pop(0) if self.queued else self.fault
+
     async def _forward(
         self,
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
-        fault: CutAfter | StallAfter | Throttle | None,
+        fault: CutAfter | ResetAfter | StallAfter | Throttle | None,
     ) -> None:
         up_reader, up_writer = await asyncio.open_connection(*self._upstream)
-        limit = fault.limit if isinstance(fault, CutAfter | StallAfter) else None
+        limit = fault.limit if isinstance(fault, CutAfter | ResetAfter | StallAfter) else None
         rate = fault.bytes_per_second if isinstance(fault, Throttle) else None
         hold = isinstance(fault, StallAfter)
-        upward = asyncio.ensure_future(_pipe(reader, up_writer, None, _RequestLog(self.requests).feed))
+        log = _RequestLog(self.requests, self.request_headers)
+        upward = asyncio.ensure_future(_pipe(reader, up_writer, None, log.feed))
         downward = asyncio.ensure_future(_pipe(up_reader, writer, limit, self._count, rate, hold))
         try:
             await asyncio.wait({upward, downward}, return_when=asyncio.FIRST_COMPLETED)
@@ -148,6 +174,8 @@ class Relay:
             upward.cancel()
             downward.cancel()
             up_writer.close()
+            if isinstance(fault, ResetAfter):
+                _reset(writer)
 
     def _count(self, data: bytes) -> None:
         with self._lock:
@@ -157,19 +185,40 @@ class Relay:
         """Methods of the S3 requests whose target ends with ``key_suffix`` (query ignored)."""
         return [method for method, target in self.requests if target.split("?")[0].endswith(key_suffix)]
 
+    def headers_for(self, key_suffix: str) -> list[dict[str, str]]:
+        """Headers of the S3 requests whose target ends with ``key_suffix``, in order."""
+        return [
+            headers
+            for (_, target), headers in zip(self.requests, self.request_headers, strict=False)
+            if target.split("?")[0].endswith(key_suffix)
+        ]
+
+
+def _reset(writer: asyncio.StreamWriter) -> None:
+    """Close with a TCP RST instead of a FIN: SO_LINGER on, with a zero timeout."""
+    sock = writer.get_extra_info("socket")
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.transport.abort()
+
 
 class _RequestLog:
     """Reads request heads off the proxy-to-S3 byte stream (GET and HEAD carry no body)."""
 
-    def __init__(self, into: list[tuple[str, str]]) -> None:
+    def __init__(self, into: list[tuple[str, str]], headers: list[dict[str, str]]) -> None:
         self._into = into
+        self._headers = headers
         self._buffer = b""
 
     def feed(self, data: bytes) -> None:
         self._buffer += data
         while b"\r\n\r\n" in self._buffer:
             head, self._buffer = self._buffer.split(b"\r\n\r\n", 1)
-            method, target, _ = head.split(b"\r\n", 1)[0].decode("latin-1").split(" ", 2)
+            request_line, *fields = head.decode("latin-1").split("\r\n")
+            method, target, _ = request_line.split(" ", 2)
+            self._headers.append(
+                {name.strip().lower(): value.strip() for name, _, value in (f.partition(":") for f in fields)}
+            )
             self._into.append((method, target))
 
 

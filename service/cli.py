@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from service.settings import ConfigError, Settings, read_signing_secrets
+from service.settings import ConfigError, LogFormat, Settings, read_signing_secrets
 from service.signing import Grant, Network, parse_methods, parse_network, signed_url
 
 PROG = "s3-stream-proxy"
@@ -38,7 +38,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _developer_tool(args.tool, rest)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
-    _configure_logging()
     try:
         status: int = args.run(args)
     except ConfigError as exc:
@@ -115,20 +114,27 @@ def listen_port(args: argparse.Namespace) -> int:
         raise ConfigError(f"PORT: {exc}") from None
 
 
-def _configure_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def _configure_logging(settings: Settings, default_format: LogFormat) -> None:
+    """Every record, uvicorn's included, in ``S3_PROXY_LOG_FORMAT`` (else ``default_format``)
+    at ``S3_PROXY_LOG_LEVEL`` (else INFO); see :mod:`service.logformat`."""
+    from service.accesslog import StreamBrokenFilter
+    from service.logformat import configure, level_number
+
+    configure(settings.log_format or default_format, level_number(settings.log_level or "INFO"))
+    # A body that breaks mid-stream is the access record's to report, without a traceback.
+    logging.getLogger("uvicorn.error").addFilter(StreamBrokenFilter())
 
 
-def _serve(args: argparse.Namespace) -> int:
+def _serve(args: argparse.Namespace, default_format: LogFormat = "text") -> int:
+    """``serve``: uvicorn, logging as text unless ``S3_PROXY_LOG_FORMAT`` says otherwise (the
+    container's ``run`` passes JSON)."""
     import uvicorn
 
-    from service.accesslog import StreamBrokenFilter
     from service.app import create_app
     from service.server import uvicorn_config
 
     settings = Settings.from_env()
-    # A body that breaks mid-stream is the access line's to report, without a traceback.
-    logging.getLogger("uvicorn.error").addFilter(StreamBrokenFilter())
+    _configure_logging(settings, default_format)
     server = uvicorn.Server(uvicorn_config(create_app(settings), settings, args.host, listen_port(args)))
     server.run()
     return 0 if server.started else EXIT_STARTUP
@@ -176,7 +182,8 @@ def _lambda(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     if os.environ.get("AWS_LAMBDA_RUNTIME_API"):
         return _lambda(args)
-    return _serve(args)
+    # A container's logs go to a collector: one JSON object per record.
+    return _serve(args, default_format="json")
 
 
 def _developer_tool(name: str, argv: Sequence[str]) -> int:

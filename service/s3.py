@@ -7,6 +7,7 @@ trouble as a zoo of exception classes; this module is the one place that knows t
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,6 +36,7 @@ from service.errors import (
     StreamBroken,
 )
 from service.http.ranges import ContentRange, parse_content_range
+from service.requestfacts import note_s3_answer
 
 if TYPE_CHECKING:
     from aiobotocore.response import StreamingBody
@@ -177,13 +179,24 @@ class ObjectStore:
 
     @contextlib.contextmanager
     def _translated(self) -> Iterator[None]:
+        """Translate the failures of the S3 call in the block; time it when S3 answers.
+
+        The time from issuing the call to S3's answer headers (botocore returns once they
+        are in; the body is still unread) goes to the request's facts
+        (:func:`service.requestfacts.note_s3_answer`): for a success, and for an error S3
+        itself answered (``ClientError``: 404, 304, ...), not for a call S3 never answered.
+        """
+        issued = time.perf_counter()
         try:
             yield
         except Exception as exc:
+            if isinstance(exc, ClientError):
+                note_s3_answer(time.perf_counter() - issued)
             error = translate(exc, self._refusals)
             if error is None:
                 raise
             raise error from exc
+        note_s3_answer(time.perf_counter() - issued)
 
 
 def translate(exc: BaseException, refusals: Refusals) -> ProxyError | None:

@@ -26,7 +26,8 @@ MiB = 1024 * 1024
 
 LINE = re.compile(
     r'^(?P<method>[A-Z]+) "(?P<key>[^"]*)" (?P<status>\d{3}) bytes=(?P<bytes>\d+) '
-    r"duration=(?P<duration>[\d.]+)s ttfb=(?P<ttfb>[\d.]+s|-) id=(?P<id>[0-9a-f]{16})(?P<aborted> aborted)?"
+    r"duration=(?P<duration>[\d.]+)s ttfb=(?P<ttfb>[\d.]+s|-) id=(?P<id>[0-9a-f]{16}) outcome=(?P<outcome>[a-z_]+) "
+    r'planned=(?:\d+|-) range=(?:"[^"]*"|-) s3_ttfb=(?:[\d.]+s|-) resumes=\d+ trace=\S+'
     r'(?: cause=(?P<cause>"(?:[^"\\]|\\.)*"))?$'
 )
 
@@ -59,7 +60,7 @@ def test_one_line_per_request(proxy: str, s3: object, bucket: str, caplog: pytes
     assert first["id"] == ok.headers["x-request-id"]
     assert first["ttfb"] != "-"
     assert float(first["ttfb"].rstrip("s")) <= float(first["duration"])
-    assert first["aborted"] is None
+    assert first["outcome"] == "complete"
     assert (second["key"], second["status"]) == ("nope", "404")
     assert second["id"] == missing.headers["x-request-id"]
     assert int(second["bytes"]) == len(missing.content)
@@ -72,7 +73,7 @@ def test_aborted_stream_is_marked(proxy: str, s3: object, bucket: str, caplog: p
             next(response.iter_raw())
         lines = wait_for_lines(caplog)
     (line,) = lines
-    assert line["aborted"] == " aborted"
+    assert line["outcome"] == "client_aborted"
     assert 0 < int(line["bytes"]) < 32 * 1024 * 1024
 
 
@@ -138,7 +139,7 @@ def test_a_broken_s3_body_is_one_access_line_with_its_cause_and_no_traceback(
     assert prefix.endswith(" WARNING"), mentions[0]
     line = LINE.match(message)
     assert line is not None, message
-    assert (line["id"], line["status"], line["aborted"]) == (rid, "200", " aborted")
+    assert (line["id"], line["status"], line["outcome"]) == (rid, "200", "upstream_failed")
     assert int(line["bytes"]) == received
     assert line["cause"].startswith('"StreamBroken: S3 body failed mid-stream: '), line["cause"]
     assert "Traceback" not in output

@@ -86,7 +86,8 @@ def _seed(s3: EmbeddedS3, binary_size: int) -> tuple[Sample, ...]:
 def _serve(
     listener: socket.socket, host: str, samples: Sequence[Sample], s3: EmbeddedS3, lambda_path: LambdaPath | None
 ) -> None:
-    settings = Settings(bucket=DEMO_BUCKET, endpoint_url=s3.endpoint_url, region=DEMO_REGION)
+    # Text logs, also from the Lambda runtime child (whose own default is JSON): read by a person.
+    settings = Settings(bucket=DEMO_BUCKET, endpoint_url=s3.endpoint_url, region=DEMO_REGION, log_format="text")
     port: int = listener.getsockname()[1]
     base = base_url(host, port)
     if lambda_path is None:

@@ -83,6 +83,9 @@ class EmulatorConfig:
     function: FunctionIdentity = field(default_factory=FunctionIdentity)
     task_root: str = field(default_factory=os.getcwd)
     extra_env: tuple[tuple[str, str], ...] = ()
+    # Where the runtime's stdout and stderr go, both (Lambda sends both to CloudWatch Logs):
+    # a file appended to, or None for the emulator's own.
+    runtime_output: str | None = None
     # A real Function URL front protects itself from slow, idle and excess clients, but AWS
     # does not document how (no header, idle or connection limit appears in the Lambda
     # docs or quotas); the emulator models such protections with the defaults of `serve`

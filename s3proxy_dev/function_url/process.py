@@ -88,16 +88,22 @@ class RuntimeSupervisor:
     async def spawn(self) -> None:
         """Start the runtime command; raises :class:`RuntimeStartError` if it cannot run."""
         command = self._config.command
-        try:
-            self._process = await asyncio.create_subprocess_exec(
-                *command,
-                stdin=asyncio.subprocess.DEVNULL,
-                env=runtime_environment(self._config, self._api_address),
-                cwd=self._config.task_root,
-                start_new_session=True,
-            )
-        except OSError as exc:
-            raise RuntimeStartError(f"cannot start runtime {command[0]!r}: {exc.strerror or exc}") from exc
+        with contextlib.ExitStack() as files:
+            output = None
+            if self._config.runtime_output is not None:
+                output = files.enter_context(open(self._config.runtime_output, "ab"))
+            try:
+                self._process = await asyncio.create_subprocess_exec(
+                    *command,
+                    stdin=asyncio.subprocess.DEVNULL,
+                    stdout=output,
+                    stderr=output,
+                    env=runtime_environment(self._config, self._api_address),
+                    cwd=self._config.task_root,
+                    start_new_session=True,
+                )
+            except OSError as exc:
+                raise RuntimeStartError(f"cannot start runtime {command[0]!r}: {exc.strerror or exc}") from exc
         log.info("Runtime started (pid %d): %s", self._process.pid, " ".join(command))
 
     async def run(self) -> None:

@@ -19,6 +19,7 @@ from service.lambda_bridge.cycle import HTTPCycle, ResponseState, error_response
 from service.lambda_bridge.events import HTTPRequest
 from service.lambda_bridge.framing import ResponseHead
 from service.lambda_bridge.runtime_api import RuntimeAPIClient
+from service.requestfacts import mark_replaced
 
 BUFFERED_RESPONSE_LIMIT = 6 * 1024 * 1024
 """Largest JSON result posted, in bytes: Lambda's 6 MB synchronous response quota."""
@@ -57,6 +58,7 @@ class BufferedCycle(HTTPCycle):
         if encoded_size_floor(len(self._body), text=self._text) > BUFFERED_RESPONSE_LIMIT:
             self._too_large = True
             self._body.clear()
+            mark_replaced(self.request.scope, 413)
             self._stop_app()
             await anyio.lowlevel.checkpoint()
 

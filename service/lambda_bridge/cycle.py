@@ -9,9 +9,11 @@ How the response leaves the process is up to a subclass: :class:`StreamingCycle`
 from __future__ import annotations
 
 import abc
+import asyncio
 import enum
 import logging
 import math
+from collections.abc import Callable
 
 import anyio
 from starlette.responses import PlainTextResponse
@@ -23,6 +25,7 @@ from service.lambda_bridge.errors import DeadlineExceeded, IncompleteResponse, R
 from service.lambda_bridge.events import HTTPRequest
 from service.lambda_bridge.framing import PRELUDE_DELIMITER, ErrorReport, ResponseHead, encode_prelude
 from service.lambda_bridge.runtime_api import ResponseStream, RuntimeAPIClient
+from service.requestfacts import mark_deadline_cut
 
 logger = logging.getLogger("service.lambda_bridge")
 
@@ -78,12 +81,16 @@ class HTTPCycle(abc.ABC):
         """
         failure: Exception | None = None
         self._drain_by = deadline
-        self._cancel_scope = anyio.CancelScope(deadline=deadline)
+        self._cancel_scope = anyio.CancelScope()
+        alarm = _call_at(deadline, self._deadline_reached)
         with self._cancel_scope:
             try:
                 await app(self.request.scope, self.receive, self.send)
             except Exception as exc:
                 failure = exc
+            finally:
+                if alarm is not None:
+                    alarm.cancel()
         failure = self._outcome(failure)
         self._log_failure(failure)
         self._drain_by = hard_deadline
@@ -135,6 +142,12 @@ class HTTPCycle(abc.ABC):
             return IncompleteResponse("the ASGI app returned before completing its response")
         return failure
 
+    def _deadline_reached(self) -> None:
+        """Cancel the app at the deadline, having told its access log why (a cancellation
+        alone does not say who cancelled)."""
+        mark_deadline_cut(self.request.scope)
+        self._cancel_scope.cancel()
+
     def _stop_app(self) -> None:
         """Cancel the app on purpose (not a deadline); it stops at its next checkpoint."""
         self._stopped_early = True
@@ -168,6 +181,14 @@ class HTTPCycle(abc.ABC):
     @abc.abstractmethod
     async def _finish(self, failure: Exception | None) -> None:
         """Deliver the outcome once the app has returned (or failed with ``failure``)."""
+
+
+def _call_at(when: float, callback: Callable[[], None]) -> asyncio.TimerHandle | None:
+    """Run ``callback`` at ``when`` (``anyio.current_time()`` clock, the event loop's own
+    under asyncio); None, and never, for an infinite ``when``."""
+    if math.isinf(when):
+        return None
+    return asyncio.get_running_loop().call_at(when, callback)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -239,6 +260,8 @@ class StreamingCycle(HTTPCycle):
             self._schedule.post(fitting)
             await self._stream.write(data if fitting == len(data) else data[:fitting])
         if fitting < len(data):
+            if self._cut is None:
+                mark_deadline_cut(self.request.scope, accepted_bytes=fitting)
             raise self._cut_body()
 
     def _cut_body(self) -> DeadlineExceeded:

@@ -10,10 +10,12 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import TracebackType
 
 from starlette.types import ASGIApp
 
+from service import logformat
 from service.lambda_bridge.runtime import BridgeOptions, Runtime, report_init_error
 from service.lambda_bridge.runtime_api import RUNTIME_API_VARIABLE, RuntimeAddress, RuntimeAPIClient
 from service.settings import ConfigError, Settings
@@ -32,8 +34,24 @@ def main() -> int:
 
     Returns the process exit status: 0 after SIGTERM, 1 after an init or Runtime API
     failure, 2 when ``AWS_LAMBDA_RUNTIME_API`` is missing or malformed.
+
+    Logging is set up first, in the format and at the level of
+    :func:`service.logformat.lambda_choice` (JSON unless configured otherwise), so that
+    even an init error is a log record; nothing else is written to stdout or stderr.
     """
+    configure_lambda_logging(os.environ)
     return serve(load_service_app, os.environ.get(RUNTIME_API_VARIABLE, ""))
+
+
+def configure_lambda_logging(environ: Mapping[str, str]) -> None:
+    """Write every log record as :func:`service.logformat.lambda_choice` says, and report an
+    exception that would end the process as a record too, not as a bare traceback."""
+    logformat.configure(*logformat.lambda_choice(environ))
+    sys.excepthook = _log_uncaught
+
+
+def _log_uncaught(kind: type[BaseException], exc: BaseException, trace: TracebackType | None) -> None:
+    logger.critical("the runtime failed: %s", exc, exc_info=(kind, exc, trace))
 
 
 def serve(load_app: AppLoader, runtime_api: str) -> int:

@@ -17,6 +17,7 @@ import anyio
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp
 
+from service import requestid
 from service.lambda_bridge.buffered import BufferedCycle
 from service.lambda_bridge.cycle import HTTPCycle, StreamingCycle
 from service.lambda_bridge.errors import LifespanStartupError, MalformedEventError, RuntimeAPIError
@@ -24,6 +25,7 @@ from service.lambda_bridge.events import HTTPRequest, parse_event
 from service.lambda_bridge.framing import ErrorReport
 from service.lambda_bridge.lifespan import Lifespan
 from service.lambda_bridge.runtime_api import NextInvocation, RuntimeAPIClient
+from service.requestfacts import TRACE_SCOPE_KEY
 from service.settings import ConfigError, InvokeMode, Settings
 
 logger = logging.getLogger("service.lambda_bridge")
@@ -103,6 +105,11 @@ class Runtime:
         Raises:
             RuntimeAPIError: the Runtime API answered 500 (the runtime must exit).
         """
+        # Every record written for the invocation names its request id (service.logformat).
+        with requestid.bound(invocation.request_id):
+            await self._answer(invocation)
+
+    async def _answer(self, invocation: NextInvocation) -> None:
         _set_trace_id(invocation.trace_id)
         app = self._app
         try:
@@ -112,6 +119,10 @@ class Runtime:
             app = PlainTextResponse(f"Bad Request: {exc.reason}\n", status_code=400)
             request = HTTPRequest({"type": "http", "method": "GET", "headers": []}, b"", exc.kind)
         request.scope["state"] = self._lifespan.state.copy()
+        # The app's request id and trace are the invocation's, so both logs tell one story.
+        request.scope[requestid.SCOPE_KEY] = invocation.request_id
+        if invocation.trace_id:
+            request.scope[TRACE_SCOPE_KEY] = invocation.trace_id
         deadline, hard_deadline = self._deadlines(invocation)
         try:
             await self._cycle(request, invocation).run(app, deadline, hard_deadline)

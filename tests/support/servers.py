@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import uvicorn
 
@@ -43,13 +44,17 @@ EMULATOR_WAIT = 30.0
 
 @contextmanager
 def serve_function_url(
-    settings: Settings, timeout: float = 60.0, limits: PlatformLimits | None = None
+    settings: Settings,
+    timeout: float = 60.0,
+    limits: PlatformLimits | None = None,
+    runtime_output: Path | None = None,
 ) -> Iterator[str]:
     """Serve the app through our Lambda runtime behind the local Function URL emulator; yield its URL.
 
     The runtime is a child process (``python -m service lambda``) configured by environment
     variables, as on Lambda.  ``timeout`` is the function timeout in seconds; platform
-    ``limits`` are off unless given, so tests run at loopback speed.
+    ``limits`` are off unless given, so tests run at loopback speed.  The runtime's stdout
+    and stderr go to ``runtime_output`` when given, else to this process's.
     """
     assert Settings.from_env(settings.to_env()) == settings
     config = EmulatorConfig(
@@ -57,6 +62,7 @@ def serve_function_url(
         timeout=timeout,
         limits=limits,
         extra_env=tuple(settings.to_env().items()),
+        runtime_output=None if runtime_output is None else str(runtime_output),
     )
     wait = max(timeout, EMULATOR_WAIT)
     loop = asyncio.new_event_loop()

@@ -37,10 +37,11 @@ from service.settings import LogFormat, parse_log_format, parse_log_level
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 """The text format: ``2026-12-03 13:44:27,123 INFO s3_stream_proxy.access: GET "a.pdf" 200 ...``."""
 
-_STANDARD_ATTRIBUTES = frozenset(
-    {*logging.LogRecord("", 0, "", 0, "", None, None).__dict__, "message", "asctime", "taskName"}
+_NOT_FIELDS = frozenset(
+    {*logging.LogRecord("", 0, "", 0, "", None, None).__dict__, "message", "asctime", "taskName", "color_message"}
 )
-"""Attributes every LogRecord has; anything else on a record came from ``extra=``."""
+"""Attributes every LogRecord has (anything else on a record came from ``extra=``), and
+uvicorn's ``color_message``, the message again with terminal colour codes."""
 
 _LAMBDA_LEVELS = {
     "TRACE": logging.DEBUG,
@@ -69,7 +70,7 @@ class JsonFormatter(logging.Formatter):
         if rid is not None:
             document["requestId"] = rid
         for name, value in record.__dict__.items():
-            if name not in _STANDARD_ATTRIBUTES and name not in document:
+            if name not in _NOT_FIELDS and name not in document:
                 document[name] = value
         if record.exc_info and record.exc_info[1] is not None:
             exc = record.exc_info[1]

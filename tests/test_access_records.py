@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import json
+import logging
 import os
 import re
 import signal
@@ -22,17 +24,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from s3proxy_dev.function_url.config import PlatformLimits
 from service.http.xray import trace_id
 from service.settings import LogFormat, Settings
-from tests.access_records import Access, LogFile
+from tests.access_records import ACCESS_LOGGER, Access, LogFile, records
 from tests.function_url.client import Observed, fetch
 from tests.oracles.cases import OracleRequest
 from tests.support.backends import CREDENTIALS, Backend, seed_bucket
 from tests.support.relay import CutAfter, Relay, StallAfter, relay_to
-from tests.support.servers import serve_function_url
+from tests.support.servers import serve_function_url, serve_proxy
 
 ROOT = Path(__file__).resolve().parents[1]
 MiB = 1024 * 1024
@@ -45,12 +48,6 @@ TIMEOUT = 3.0
 """The function timeout of the deadline tests, seconds."""
 PLAUSIBLE_MS = 20_000.0
 """No time of a record here may come near this (the client gives up after 20 s)."""
-
-
-def _no_resume() -> dict[str, Any]:
-    """Settings that keep a broken S3 body from being resumed, where resuming exists: the
-    failure must reach the client. (Before resuming, a broken body always failed.)"""
-    return {"resume_attempts": 0} if "resume_attempts" in {f.name for f in dataclasses.fields(Settings)} else {}
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +92,7 @@ def target(
     door: str, log_format: LogFormat, bucket: str, relay: Relay, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Target]:
     log = LogFile(tmp_path_factory.mktemp("records") / "stderr.log", log_format)
-    settings = Settings(bucket=bucket, endpoint_url=relay.url, region="us-east-1", max_attempts=1, **_no_resume())
+    settings = Settings(bucket=bucket, endpoint_url=relay.url, region="us-east-1", max_attempts=1, resume_attempts=0)
     if door == "uvicorn":
         with serve_command(dataclasses.replace(settings, log_format=log_format), log.path) as url:
             yield Target(url, log, door)
@@ -344,3 +341,67 @@ def test_a_stream_cut_at_the_lambda_deadline(short_function: Target, relay: Rela
     duration = record.timings["durationMs"]
     assert duration is not None
     assert duration < (TIMEOUT - Settings.lambda_deadline_margin / 2) * 1000
+
+
+# A client's own X-Request-Id: ignored unless S3_PROXY_TRUST_REQUEST_ID is on, then taken if safe.
+
+
+def test_a_client_request_id_is_ignored_by_default(target: Target) -> None:
+    target.log.skip()
+    observed = get(target.url, "/docs/a.bin", ("Range", "bytes=0-0"), ("X-Request-Id", "from-the-client"))
+    (record,) = target.log.next_records()
+    assert observed.value("x-request-id") == record.facts["requestId"] != "from-the-client"
+
+
+@pytest.fixture(scope="module")
+def trusting_proxy(bucket: str, relay: Relay) -> Iterator[str]:
+    settings = Settings(bucket=bucket, endpoint_url=relay.url, region="us-east-1", trust_request_id=True)
+    with serve_proxy(settings) as url:
+        yield url
+
+
+@pytest.mark.parametrize(
+    ("sent", "taken"),
+    [
+        (("req-42.a:b/c+d=e~f_g",), True),
+        (("7" * 128,), True),
+        (("7" * 129,), False),  # too long
+        (('a"b',), False),  # a quote could end the field it is logged in
+        (("a b",), False),
+        (("a;b",), False),
+        (("",), False),
+        (("one", "two"), False),  # which one?
+    ],
+)
+def test_a_trusted_client_request_id_is_taken_only_when_safe(
+    trusting_proxy: str, sent: tuple[str, ...], taken: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    headers = [("Range", "bytes=0-0"), *(("X-Request-Id", value) for value in sent)]
+    with caplog.at_level(logging.INFO, logger=ACCESS_LOGGER):
+        response = httpx.get(f"{trusting_proxy}/docs/a.bin", headers=headers)
+        deadline = time.monotonic() + 10
+        while not (found := [r for r in caplog.records if r.name == ACCESS_LOGGER]):
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+    (record,) = found
+    rid = response.headers["x-request-id"]
+    assert record.__dict__["requestId"] == rid
+    if taken:
+        assert rid == sent[0]
+    else:
+        assert re.fullmatch(r"[0-9a-f]{16}", rid), rid
+
+
+@pytest.mark.parametrize("log_format", ["json"], indirect=True)
+def test_every_line_either_process_writes_is_a_json_record(target: Target) -> None:
+    """serve's own records (uvicorn's included) and the Lambda runtime's: nothing but JSON
+    records reaches stderr (and, for the runtime, stdout, which goes to the same file)."""
+    get(target.url, "/docs/a.bin", ("Range", "bytes=0-0"))
+    target.log.next_records()
+    lines = target.log.text().splitlines()
+    documents = [json.loads(line) for line in lines]  # records() checks each one's keys too
+    assert len(records(target.log.text(), "json")) >= 1
+    loggers = {document["logger"] for document in documents}
+    if target.door == "uvicorn":
+        assert "uvicorn.error" in loggers, loggers
+        assert not any("color_message" in document for document in documents)

@@ -22,6 +22,7 @@ from service.cors import cors_middleware
 from service.delivery import ResponseSettings
 from service.errors import ProxyError, error_response
 from service.keys import RESERVED_PREFIX
+from service.redirect import RedirectPolicy
 from service.s3 import ObjectStore, Refusals
 from service.settings import Settings
 
@@ -40,8 +41,12 @@ def create_app(settings: Settings) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[objects.State]:
-        async with _s3_client(settings) as client:
-            yield _state(client, settings)
+        async with contextlib.AsyncExitStack() as stack:
+            client = await stack.enter_async_context(_s3_client(settings, settings.endpoint_url))
+            signer = None
+            if settings.presign_endpoint_url:
+                signer = await stack.enter_async_context(_s3_client(settings, settings.presign_endpoint_url))
+            yield _state(client, signer, settings)
 
     return Starlette(
         routes=[
@@ -61,33 +66,37 @@ def create_app(settings: Settings) -> Starlette:
     )
 
 
-def _state(client: S3Client, settings: Settings) -> objects.State:
-    """The per-process state: each part gets only the settings it uses."""
+def _state(client: S3Client, signer: S3Client | None, settings: Settings) -> objects.State:
+    """The per-process state: each part gets only the settings it uses. ``signer`` presigns
+    redirect URLs for the public endpoint, when it is not the proxy's own."""
     responses = ResponseSettings(
         chunk_size=settings.chunk_size,
         default_cache_control=settings.default_cache_control,
         max_ranges=settings.max_ranges,
         active_content=settings.active_content,
         resume_attempts=settings.resume_attempts,
+        redirect=RedirectPolicy(settings.redirect_over_bytes, settings.redirect_expires),
     )
     refusals = Refusals(forbidden_as_not_found=settings.forbidden_as_not_found, retry_after=settings.retry_after)
-    store = ObjectStore(client, settings.bucket, refusals)
+    store = ObjectStore(client, settings.bucket, refusals, signer)
     return {"store": store, "key_prefix": settings.key_prefix, "responses": responses}
 
 
-def _s3_client(settings: Settings) -> contextlib.AbstractAsyncContextManager[S3Client]:
+def _s3_client(settings: Settings, endpoint_url: str | None) -> contextlib.AbstractAsyncContextManager[S3Client]:
     config = AioConfig(
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
         retries={"total_max_attempts": settings.max_attempts, "mode": "standard"},
         max_pool_connections=settings.max_pool_connections,
+        # SigV4 for presigned URLs too (botocore would presign with SigV2, which S3 is retiring).
+        signature_version="s3v4",
         # Custom endpoints (moto, s3rver, MinIO) are addressed by IP or localhost, where
         # virtual-hosted bucket names cannot resolve.
-        s3={"addressing_style": "path" if settings.endpoint_url else "auto"},
+        s3={"addressing_style": "path" if endpoint_url else "auto"},
     )
     session = aioboto3.Session()
     return session.client(  # type: ignore[no-any-return]
-        "s3", endpoint_url=settings.endpoint_url, region_name=settings.region, config=config
+        "s3", endpoint_url=endpoint_url, region_name=settings.region, config=config
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncGenerator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from starlette.responses import Response
 
@@ -12,6 +12,7 @@ from service import bodies
 from service.errors import ProxyError, RangeNotSatisfiable, StreamBroken
 from service.http import disposition, multipart
 from service.http.ranges import ByteRange, content_range, s3_range, unsatisfied_range
+from service.redirect import RedirectPolicy
 from service.representation import representation_headers
 from service.s3 import GetResult, ObjectMeta, ObjectStore, ReadParams
 from service.settings import ActiveContent
@@ -35,6 +36,7 @@ class ResponseSettings:
             :mod:`service.representation`): sandboxed inline, or as attachments.
         resume_attempts: most ranged re-reads of an S3 body that breaks mid-stream, per
             answer body or multipart part (>= 0; see :mod:`service.bodies`).
+        redirect: which answers are sent to S3 instead (see :mod:`service.redirect`).
     """
 
     chunk_size: int
@@ -42,6 +44,7 @@ class ResponseSettings:
     max_ranges: int
     active_content: ActiveContent = "sandbox"
     resume_attempts: int = 2
+    redirect: RedirectPolicy = field(default_factory=RedirectPolicy)
 
 
 @dataclass(frozen=True)

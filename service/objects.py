@@ -13,6 +13,9 @@ How many S3 requests an answer costs:
   for weak comparison;
 * several ranges: one ``HeadObject`` plus one ranged ``GetObject`` per part.
 
+An answer larger than ``S3_PROXY_REDIRECT_OVER_BYTES`` is a 307 to S3 instead (see
+:mod:`service.redirect` for what that costs).
+
 Every ``GetObject`` after the first is pinned to the first answer's ETag with S3's
 ``IfMatch``, so a concurrent overwrite can never splice two versions into one answer.
 """
@@ -26,7 +29,7 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response
 
-from service import bodies, delivery
+from service import bodies, delivery, redirect
 from service.delivery import ResponseSettings, View
 from service.errors import PreconditionFailed, RangeNotSatisfiable, ServiceUnavailable
 from service.http.dates import parse_http_date
@@ -183,13 +186,33 @@ async def _settle(store: ObjectStore, wanted: ObjectRequest, result: GetResult) 
         raise PreconditionFailed("a precondition failed")
     decision = _range_decision(wanted, meta, outcome.range_applies)
     if decision.outcome is RangeOutcome.IGNORE and meta.content_range is None:  # the whole object
-        return delivery.whole(store, result, wanted.view)
+        return await _unless_redirected(store, wanted, result, meta.size) or delivery.whole(store, result, wanted.view)
     if decision.outcome is RangeOutcome.SATISFIABLE and not decision.is_multipart:
         (wanted_range,) = decision.ranges
         if bodies.covers(meta, wanted_range):
-            return delivery.partial(store, result, wanted_range, wanted.view)
+            moved = await _unless_redirected(store, wanted, result, wanted_range.length)
+            return moved or delivery.partial(store, result, wanted_range, wanted.view)
     result.body.close()
     return await _deliver(store, wanted, meta, decision)
+
+
+async def _unless_redirected(
+    store: ObjectStore, wanted: ObjectRequest, result: GetResult, length: int
+) -> Response | None:
+    """The redirect for an answer of ``length`` body bytes from the open ``result``, which is
+    then closed; None (``result`` left open) when the answer is streamed."""
+    moved = await _redirect(store, wanted, result.meta, length)
+    if moved is not None:
+        result.body.close()
+    return moved
+
+
+async def _redirect(store: ObjectStore, wanted: ObjectRequest, meta: ObjectMeta, length: int) -> Response | None:
+    """The 307 to S3 when an answer of ``length`` body bytes is too large to stream, else None."""
+    policy = wanted.view.settings.redirect
+    if not policy.applies(length):
+        return None
+    return await redirect.to_s3(store, meta, wanted.key, wanted.view.headers(meta), policy.expires)
 
 
 async def _get_after_head(store: ObjectStore, wanted: ObjectRequest, retries: int) -> Response:
@@ -215,6 +238,10 @@ async def _deliver(store: ObjectStore, wanted: ObjectRequest, meta: ObjectMeta, 
     pin: ReadParams = {"IfMatch": meta.etag} if meta.etag else {}
     if decision.outcome is RangeOutcome.UNSATISFIABLE:
         raise delivery.unsatisfiable(meta)
+    length = sum(part.length for part in decision.ranges) if decision.ranges else meta.size
+    moved = await _redirect(store, wanted, meta, length)
+    if moved is not None:
+        return moved
     if decision.outcome is RangeOutcome.IGNORE:
         return delivery.whole(store, await store.get(wanted.key, **pin), wanted.view)
     if decision.is_multipart:

@@ -62,6 +62,21 @@ class ReadParams(TypedDict, total=False):
     IfUnmodifiedSince: datetime
 
 
+class ResponseOverrides(TypedDict, total=False):
+    """Headers S3 is asked to send in place of the stored ones, on a signed ``GetObject``
+    (S3 API reference, GetObject: "Overriding response header values through the request").
+
+    Attributes:
+        ResponseContentType: sent as ``Content-Type``.
+        ResponseContentDisposition: sent as ``Content-Disposition``.
+        ResponseCacheControl: sent as ``Cache-Control``.
+    """
+
+    ResponseContentType: str
+    ResponseContentDisposition: str
+    ResponseCacheControl: str
+
+
 @dataclass(frozen=True)
 class ObjectMeta:
     """An object's representation metadata, as S3 sent it.
@@ -149,13 +164,29 @@ class Refusals:
 class ObjectStore:
     """Reads objects of ``bucket`` through one shared aioboto3 S3 client.
 
-    ``refusals`` says how S3's refusals are answered.
+    ``refusals`` says how S3's refusals are answered. ``signer`` presigns URLs (see
+    :meth:`presigned_get`); it defaults to ``client``, and is another client when clients
+    must reach S3 at another endpoint than the proxy does.
     """
 
-    def __init__(self, client: S3Client, bucket: str, refusals: Refusals) -> None:
+    def __init__(self, client: S3Client, bucket: str, refusals: Refusals, signer: S3Client | None = None) -> None:
         self._client = client
+        self._signer = signer or client
         self._bucket = bucket
         self._refusals = refusals
+
+    async def presigned_get(self, key: str, expires: int, version_id: str | None, overrides: ResponseOverrides) -> str:
+        """A URL that lets its holder ``GetObject`` ``key`` for ``expires`` seconds (SigV4 query
+        signing, S3 user guide "Sharing objects with presigned URLs"), with the ``overrides``.
+
+        ``version_id`` pins the URL to one version of a versioned bucket. Signing is local:
+        no request goes to S3. The URL dies earlier if the signing credentials are
+        temporary and expire first.
+        """
+        params: dict[str, object] = {"Bucket": self._bucket, "Key": key, **overrides}
+        if version_id:
+            params["VersionId"] = version_id
+        return await self._signer.generate_presigned_url("get_object", Params=params, ExpiresIn=expires)
 
     async def head(self, key: str) -> ObjectMeta:
         """``HeadObject`` (S3 API reference): the object's metadata, no body.

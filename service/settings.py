@@ -65,6 +65,9 @@ class Settings:
     signing_secrets: tuple[str, ...] = field(default=(), repr=False)
     active_content: ActiveContent = "sandbox"
     resume_attempts: int = 2
+    redirect_over_bytes: int | None = None
+    redirect_expires: int = 900
+    presign_endpoint_url: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -105,6 +108,9 @@ class Settings:
             signing_secrets=env.signing_secrets(),
             active_content=env.get("ACTIVE_CONTENT", _active_content, "sandbox"),
             resume_attempts=env.get("RESUME_ATTEMPTS", _non_negative_int, cls.resume_attempts),
+            redirect_over_bytes=env.redirect_over_bytes(),
+            redirect_expires=env.get("REDIRECT_EXPIRES", _presign_lifetime, cls.redirect_expires),
+            presign_endpoint_url=env.get("PRESIGN_ENDPOINT_URL", _url, None),
         )
 
     def to_env(self) -> dict[str, str]:
@@ -191,6 +197,21 @@ class _Env:
             raise ConfigError(f"{PREFIX}{name}: expected a secret of at least {MIN_SECRET_LENGTH} characters")
         return raw
 
+    def redirect_over_bytes(self) -> int | None:
+        """``REDIRECT_OVER_BYTES``: bytes, or None for ``off``; when unset, the default of
+        :meth:`lambda_redirect_default`."""
+        if self._environ.get(PREFIX + "REDIRECT_OVER_BYTES", "").strip():
+            return self.get("REDIRECT_OVER_BYTES", _bytes_or_off)
+        return self.lambda_redirect_default()
+
+    def lambda_redirect_default(self) -> int | None:
+        """On Lambda (``AWS_LAMBDA_RUNTIME_API`` set), the size past which an answer would
+        break the invoke mode's response limit; elsewhere None (never redirect)."""
+        if not self._environ.get("AWS_LAMBDA_RUNTIME_API", "").strip():
+            return None
+        buffered = self._environ.get(PREFIX + "LAMBDA_INVOKE_MODE", "").strip().upper() == "BUFFERED"
+        return LAMBDA_BUFFERED_REDIRECT_OVER if buffered else LAMBDA_STREAM_REDIRECT_OVER
+
     def region(self) -> str | None:
         for variable in ("AWS_REGION", "AWS_DEFAULT_REGION"):
             value = self._environ.get(variable, "").strip()
@@ -203,6 +224,37 @@ def _positive_int(raw: str) -> int:
     if not raw.isascii() or not raw.isdigit() or int(raw) == 0:
         raise ValueError("expected a positive integer")
     return int(raw)
+
+
+LAMBDA_STREAM_REDIRECT_OVER = 190_000_000
+"""Bytes past which a streamed Lambda answer is redirected to S3 by default. Lambda streams
+"payloads up to 200 MB" (docs.aws.amazon.com/lambda/latest/dg/configuration-response-streaming.html);
+the documentation does not say whether MB means 10**6 or 2**20 bytes, nor whether the prelude
+counts, so the default stays 5 % under the smaller reading."""
+
+LAMBDA_BUFFERED_REDIRECT_OVER = 4_000_000
+"""The same for ``BUFFERED`` answers, whose JSON result may be 6 MB: a binary body travels in
+base64 (4 bytes per 3), so 4,000,000 bytes become about 5.3 MB, leaving room for the headers."""
+
+MAX_PRESIGN_LIFETIME = 7 * 24 * 3600
+"""The longest a SigV4 presigned URL can be valid, seconds (S3 user guide, "Sharing objects with
+presigned URLs": up to 7 days)."""
+
+
+def _bytes_or_off(raw: str) -> int | None:
+    if raw.lower() == "off":
+        return None
+    try:
+        return _positive_int(raw)
+    except ValueError:
+        raise ValueError("expected a positive integer (bytes) or 'off'") from None
+
+
+def _presign_lifetime(raw: str) -> int:
+    seconds = _positive_int(raw)
+    if seconds > MAX_PRESIGN_LIFETIME:
+        raise ValueError(f"expected at most {MAX_PRESIGN_LIFETIME} seconds (7 days)")
+    return seconds
 
 
 def _non_negative_int(raw: str) -> int:

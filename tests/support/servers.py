@@ -61,6 +61,7 @@ def serve_function_url(
         port=0,
         timeout=timeout,
         limits=limits,
+        invoke_mode=settings.lambda_invoke_mode,
         extra_env=tuple(settings.to_env().items()),
         runtime_output=None if runtime_output is None else str(runtime_output),
     )

@@ -29,7 +29,7 @@ from tests.model.multipart import boundary_of, parse_parts
 from tests.model.ranges import ByteRange
 from tests.model.validators import format_asctime, format_imf_fixdate, format_rfc850, parse_http_date
 from tests.support.backends import Backend
-from tests.support.relay import Relay
+from tests.support.relay import Relay, Throttle
 
 ORIGIN = "https://app.example"
 MIB = 1024 * 1024
@@ -434,6 +434,10 @@ def test_s3_sends_only_what_is_needed(
 ) -> None:
     data = bytes(range(256)) * (8 * MIB // 256)
     s3.put_object(Bucket=bucket, Key="big.bin", Body=data)
+    if backend.name == "s3rver" and "If-Match" in headers:
+        # The whole body comes (see below); throttled, loopback's socket buffers cannot take
+        # all of it in the moment before the proxy closes it, however loaded the machine.
+        relay.fault = Throttle(bytes_per_second=4 * MIB)
     with http_client() as client:
         before = relay.downstream_bytes
         reply = fetch(client, method, f"{proxy}/big.bin", headers)

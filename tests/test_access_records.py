@@ -10,6 +10,7 @@ exactly the expected facts; its three times must be numbers in a plausible order
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import dataclasses
 import json
@@ -34,7 +35,7 @@ from tests.access_records import ACCESS_LOGGER, Access, LogFile, records
 from tests.function_url.client import Observed, fetch
 from tests.oracles.cases import OracleRequest
 from tests.support.backends import CREDENTIALS, Backend, seed_bucket
-from tests.support.relay import CutAfter, Relay, StallAfter, relay_to
+from tests.support.relay import CutAfter, Relay, StallAfter, Throttle, relay_to
 from tests.support.servers import serve_function_url, serve_proxy
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -94,7 +95,7 @@ def target(
     log = LogFile(tmp_path_factory.mktemp("records") / "stderr.log", log_format)
     settings = Settings(bucket=bucket, endpoint_url=relay.url, region="us-east-1", max_attempts=1, resume_attempts=0)
     if door == "uvicorn":
-        with serve_command(dataclasses.replace(settings, log_format=log_format), log.path) as url:
+        with serve_command(dataclasses.replace(settings, log_format=log_format), log.path) as (url, _):
             yield Target(url, log, door)
         return
     # JSON is the Lambda runtime's own default: that variant leaves the setting out.
@@ -104,16 +105,16 @@ def target(
 
 
 @contextlib.contextmanager
-def serve_command(settings: Settings, stderr_path: Path) -> Iterator[str]:
+def serve_command(settings: Settings, stderr_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """Run ``python -m service serve`` for ``settings`` on an OS-chosen loopback port, stderr
-    to ``stderr_path``; yield its URL."""
+    to ``stderr_path``; yield its URL and the process (stopped with SIGTERM after, unless done)."""
     env = {"PATH": os.environ["PATH"], **CREDENTIALS, **settings.to_env()}
     command = [sys.executable, "-m", "service", "serve", "--host", "127.0.0.1", "--port", "0"]
     with stderr_path.open("wb") as stderr:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
     try:
         log = LogFile(stderr_path, "text")
-        yield _wait_for_url(log, process)
+        yield _wait_for_url(log, process), process
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -405,3 +406,35 @@ def test_every_line_either_process_writes_is_a_json_record(target: Target) -> No
     if target.door == "uvicorn":
         assert "uvicorn.error" in loggers, loggers
         assert not any("color_message" in document for document in documents)
+
+
+@pytest.mark.parametrize("log_format", ["json", "text"])
+def test_a_stream_cut_at_serves_shutdown_timeout(
+    bucket: str, relay: Relay, log_format: LogFormat, tmp_path: Path
+) -> None:
+    relay.fault = Throttle(bytes_per_second=2 * MiB)
+    log = LogFile(tmp_path / "stderr.log", log_format)
+    settings = Settings(
+        bucket=bucket, endpoint_url=relay.url, region="us-east-1", shutdown_timeout=1.0, log_format=log_format
+    )
+    with serve_command(settings, log.path) as (url, process):
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            download = pool.submit(get, url, "/eight.bin")
+            relay.wait_until(lambda r: r.downstream_bytes > MiB)
+            process.send_signal(signal.SIGTERM)  # once: a second one makes uvicorn exit at once
+            observed = download.result(timeout=30)
+        process.wait(timeout=20)  # uvicorn ends by raising the signal again, after its shutdown
+    assert (observed.status, observed.complete) == (200, False)
+    (record,) = log.next_records()
+    assert record.facts.pop("cause") == "CancelledError: Task cancelled, timeout graceful shutdown exceeded"
+    assert record.facts == expected(
+        observed,
+        level="WARNING",
+        key="eight.bin",
+        status=200,
+        outcome="deadline_cut",
+        range=None,
+        bytesPlanned=8 * MiB,
+        bytesSent=len(observed.body),
+    )
+    assert_times(record)

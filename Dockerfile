@@ -46,5 +46,6 @@ EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
     CMD ["python", "-c", "import os, sys, urllib.request\nif os.environ.get('AWS_LAMBDA_RUNTIME_API'):\n    sys.exit(0)\ntry:\n    urllib.request.urlopen('http://127.0.0.1:%s/_s3proxy/health' % os.environ.get('PORT', '8080'), timeout=4)\nexcept Exception as exc:\n    sys.exit(f'unhealthy: {exc}')"]
 # Exec form: the proxy is PID 1 and receives SIGTERM itself (uvicorn and the Lambda runtime
-# both shut down gracefully on it).
+# both shut down gracefully on it). `run` writes its logs as JSON, one record per line, in both
+# modes (S3_PROXY_LOG_FORMAT=text for text; on Lambda its advanced logging controls apply).
 ENTRYPOINT ["s3-stream-proxy", "run"]

@@ -137,9 +137,9 @@ class _LeaveNow(Exception):
     """Raised by a test client that leaves after its first body bytes."""
 
 
-def get(url: str, target: str, *headers: tuple[str, str], leave_early: bool = False) -> Observed:
+def get(url: str, target: str, *headers: tuple[str, str], leave_early: bool = False, method: str = "GET") -> Observed:
     """What a client sees of ``GET target`` (``leave_early``: it hangs up at the first body bytes)."""
-    request = OracleRequest(target=target, headers=(("X-Amzn-Trace-Id", CLIENT_TRACE), *headers))
+    request = OracleRequest(method=method, target=target, headers=(("X-Amzn-Trace-Id", CLIENT_TRACE), *headers))
 
     async def leave(_: bytes) -> None:
         raise _LeaveNow
@@ -226,6 +226,24 @@ def test_a_revalidation_answered_304_is_complete(target: Target) -> None:
         observed, key="docs/a.bin", status=304, outcome="complete", range=None, bytesPlanned=0, bytesSent=0
     )
     assert_times(record)
+
+
+def test_a_head_answer_plans_and_sends_no_body(target: Target) -> None:
+    target.log.skip()
+    observed = get(target.url, "/docs/a.bin", method="HEAD")
+    assert (observed.status, observed.body) == (200, b"")
+    (record,) = target.log.next_records()
+    assert record.facts == expected(
+        observed,
+        method="HEAD",
+        key="docs/a.bin",
+        status=200,
+        outcome="complete",
+        range=None,
+        bytesPlanned=0,
+        bytesSent=0,
+    )
+    assert_times(record)  # S3 answered the HeadObject
 
 
 def test_a_missing_key_is_rejected(target: Target) -> None:

@@ -14,6 +14,7 @@ drops the server's own report of the exception, a traceback that would only repe
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -180,9 +181,18 @@ def _trace_header(scope: Scope) -> str | None:
 
 
 def _cause(exc: BaseException) -> str:
-    """``"StreamBroken: S3 body failed mid-stream: ReadTimeoutError"``: the class, then the message."""
+    """``"StreamBroken: S3 body failed mid-stream: ReadTimeoutError"``: the class, then the message.
+
+    Not anyio's message of a cancellation, which names only the cancel scope's object id
+    (``"Cancelled via cancel scope 7f41d7695d00"``) and would differ in every record.
+    """
     message = str(exc)
+    if isinstance(exc, asyncio.CancelledError) and message.startswith(_ANYIO_CANCEL):
+        message = ""
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
+_ANYIO_CANCEL = "Cancelled via cancel scope "
 
 
 def _quoted(text: str) -> str:

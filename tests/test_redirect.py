@@ -102,7 +102,7 @@ def test_a_plain_get_costs_one_get_object_before_the_redirect(
     url: str, relay: Relay, objects: dict[str, bytes]
 ) -> None:
     # Throttled, so loopback's socket buffers cannot take the whole body before the proxy closes it.
-    relay.fault = Throttle(bytes_per_second=4 * MiB)
+    relay.fault = Throttle(bytes_per_second=2 * MiB)
     assert httpx.get(f"{url}/large.mp4").status_code == 307
     assert relay.requests_for("/large.mp4") == ["GET"]
     # The proxy closed that body after its headers; it did not read the object.

@@ -139,7 +139,8 @@ def test_an_object_overwritten_before_the_resume_is_never_spliced(
     start_target: object, relay: Relay, s3: object, bucket: str, data: bytes
 ) -> None:
     relay.queued = [StallAfter(2 * MiB)]
-    url = start_target(read_timeout=2.0)  # type: ignore[operator]
+    # Long enough for the overwrite below to finish before the proxy gives up on the stall.
+    url = start_target(read_timeout=5.0)  # type: ignore[operator]
     received = b""
     with pytest.raises(httpx.RemoteProtocolError), httpx.stream("GET", f"{url}/eight.bin", timeout=30) as response:
         chunks = response.iter_raw()

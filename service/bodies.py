@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from service.errors import BadGateway, PreconditionFailed, ProxyError, StreamBroken
 from service.http.ranges import ByteRange, s3_range
+from service.requestfacts import note_resume
 from service.s3 import GetResult, ObjectBody, ObjectMeta, ObjectStore
 
 logger = logging.getLogger("s3_stream_proxy.resume")
@@ -108,6 +109,7 @@ async def read_range(
             if attempts == 0 or etag is None:
                 raise
             attempts -= 1
+            note_resume()
             logger.warning("resuming %s at byte %d: %s", resumption.key, next_byte, broken)
             rest = ByteRange(next_byte, wanted.last)
             result = await _read_again(resumption, etag, rest)

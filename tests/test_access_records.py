@@ -316,6 +316,45 @@ def test_an_s3_body_that_breaks_mid_stream(target: Target, relay: Relay) -> None
     assert_times(record)
 
 
+@pytest.fixture(scope="module")
+def resuming(
+    door: str, log_format: LogFormat, bucket: str, relay: Relay, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Target]:
+    """Like ``target``, but resuming a broken S3 body twice (``S3_PROXY_RESUME_ATTEMPTS`` 2)."""
+    log = LogFile(tmp_path_factory.mktemp("resuming") / "stderr.log", log_format)
+    settings = Settings(
+        bucket=bucket, endpoint_url=relay.url, region="us-east-1", max_attempts=1, log_format=log_format
+    )
+    if door == "uvicorn":
+        with serve_command(settings, log.path) as (url, _):
+            yield Target(url, log, door)
+        return
+    with serve_function_url(settings, runtime_output=log.path) as url:
+        yield Target(url, log, door)
+
+
+def test_a_resumed_stream_counts_its_resumes(resuming: Target, relay: Relay) -> None:
+    resuming.log.skip()
+    relay.queued = [CutAfter(limit=2 * MiB), CutAfter(limit=2 * MiB)]
+    try:
+        observed = get(resuming.url, "/eight.bin")
+    finally:
+        relay.queued = []
+    assert (observed.status, observed.complete, observed.body == EIGHT) == (200, True, True)
+    (record,) = resuming.log.next_records()
+    assert record.facts == expected(
+        observed,
+        key="eight.bin",
+        status=200,
+        outcome="complete",
+        range=None,
+        bytesPlanned=8 * MiB,
+        bytesSent=8 * MiB,
+        resumes=2,
+    )
+    assert_times(record)
+
+
 # Through the local Function URL only: a download the deadline cuts short.
 
 

@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from service import requestid
 from service.errors import StreamBroken
 from service.http.xray import trace_id
+from service.metrics import NOT_OBSERVED, RequestObserver
 from service.requestfacts import SCOPE_KEY, TRACE_SCOPE_KEY, RequestFacts, active
 
 logger = logging.getLogger("s3_stream_proxy.access")
@@ -52,11 +53,15 @@ class AccessLogMiddleware:
     ``cause="StreamBroken: S3 body failed mid-stream: ClientPayloadError"``; the exception
     still propagates, so the server aborts the connection and the client sees a failed
     body, never a clean short one.
+
+    An ``observer`` (the metrics, :mod:`service.metrics`) is told when the response starts
+    and, right after the record is written, that the request has ended.
     """
 
-    def __init__(self, app: ASGIApp, trust_request_id: bool = False) -> None:
+    def __init__(self, app: ASGIApp, trust_request_id: bool = False, observer: RequestObserver | None = None) -> None:
         self.app = app
         self.trust_request_id = trust_request_id
+        self.observer = observer or NOT_OBSERVED
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -84,6 +89,8 @@ class AccessLogMiddleware:
                 facts.client_gone = not facts.deadline_cut
                 raise
             facts.took(message)
+            if message["type"] == "http.response.start":
+                self.observer.response_started(facts)
 
         with requestid.bound(rid), active(facts):
             try:
@@ -94,6 +101,7 @@ class AccessLogMiddleware:
             finally:
                 facts.finished = time.perf_counter()
                 write(facts)
+                self.observer.request_ended(facts)
 
 
 def write(facts: RequestFacts) -> None:

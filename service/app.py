@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
-from service import objects
+from service import metrics, objects
 from service.access import SignedLinkMiddleware
 from service.accesslog import AccessLogMiddleware
 from service.cors import cors_middleware
@@ -30,8 +30,9 @@ if TYPE_CHECKING:
     from types_aiobotocore_s3 import S3Client
 
 
-def create_app(settings: Settings) -> Starlette:
-    """Build the proxy for ``settings``.
+def create_app(settings: Settings, door: metrics.Door = "serve") -> Starlette:
+    """Build the proxy for ``settings``, served through ``door`` (which decides how its
+    metrics are exported, see :func:`service.metrics.for_door`).
 
     The aioboto3 S3 client is created once, in the ASGI lifespan startup, and shared by
     every request; it is closed at shutdown. What requests need of the process travels
@@ -48,16 +49,17 @@ def create_app(settings: Settings) -> Starlette:
                 signer = await stack.enter_async_context(_s3_client(settings, settings.presign_endpoint_url))
             yield _state(client, signer, settings)
 
+    observer, metrics_routes = metrics.for_door(settings.metrics, door)
     return Starlette(
         routes=[
             Mount(
                 RESERVED_PREFIX.rstrip("/"),
-                routes=[Route("/health", _health, methods=["GET", "HEAD"])],
+                routes=[Route("/health", _health, methods=["GET", "HEAD"]), *metrics_routes],
             ),
             Route("/{key:path}", objects.endpoint, methods=["GET", "HEAD", "OPTIONS"]),
         ],
         middleware=[
-            Middleware(AccessLogMiddleware, trust_request_id=settings.trust_request_id),
+            Middleware(AccessLogMiddleware, trust_request_id=settings.trust_request_id, observer=observer),
             *cors_middleware(settings),
             Middleware(SignedLinkMiddleware, secrets=settings.signing_secrets),
         ],

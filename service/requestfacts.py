@@ -60,6 +60,8 @@ class RequestFacts:
         s3_first_byte: seconds from issuing the request's first S3 call (``GetObject`` or
             ``HeadObject``) to S3's answer headers, retries included; None without one.
         s3_requests: S3 calls answered by S3, a 404 or 304 included.
+        s3_errors: the kind of each S3 failure the request met, in order (see
+            :func:`note_s3_error`; the kinds are :data:`service.s3.S3ErrorKind`).
         client_first_byte: seconds from ``started`` to the first body byte the server took,
             or to the end of an empty body.
         resumes: times the S3 body broke and was read on from where it broke.
@@ -82,6 +84,7 @@ class RequestFacts:
     bytes_sent: int = 0
     s3_first_byte: float | None = None
     s3_requests: int = 0
+    s3_errors: list[str] = field(default_factory=list)
     client_first_byte: float | None = None
     resumes: int = 0
     response_complete: bool = False
@@ -202,6 +205,14 @@ def note_s3_answer(seconds: float) -> None:
     facts.s3_requests += 1
     if facts.s3_first_byte is None:
         facts.s3_first_byte = seconds
+
+
+def note_s3_error(kind: str) -> None:
+    """Record that an S3 call or body of the current request failed, as ``kind`` (e.g.
+    ``'not_found'``, ``'timeout'``). No-op outside a request."""
+    facts = _current.get()
+    if facts is not None:
+        facts.s3_errors.append(kind)
 
 
 def facts_of(scope: Scope) -> RequestFacts | None:

@@ -11,7 +11,7 @@ import time
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, TypedDict, Unpack
+from typing import TYPE_CHECKING, Literal, TypedDict, Unpack
 
 import aiohttp
 from botocore.exceptions import (
@@ -36,12 +36,25 @@ from service.errors import (
     StreamBroken,
 )
 from service.http.ranges import ContentRange, parse_content_range
-from service.requestfacts import note_s3_answer
+from service.requestfacts import note_s3_answer, note_s3_error
 
 if TYPE_CHECKING:
     from aiobotocore.response import StreamingBody
     from types_aiobotocore_s3 import S3Client
     from types_aiobotocore_s3.type_defs import GetObjectOutputTypeDef, HeadObjectOutputTypeDef
+
+S3ErrorKind = Literal[
+    "not_found",
+    "forbidden",
+    "throttled",
+    "timeout",
+    "unreachable",
+    "no_credentials",
+    "server_error",
+    "bad_key",
+    "body_broken",
+]
+"""How an S3 call or body failed, as the request's facts and the metrics name it (:func:`error_kind`)."""
 
 
 class ReadParams(TypedDict, total=False):
@@ -129,6 +142,7 @@ class ObjectBody:
             try:
                 chunk = await self._stream.read(size)
             except (BotoCoreError, aiohttp.ClientError, TimeoutError, OSError) as exc:
+                note_s3_error("body_broken")
                 raise StreamBroken(f"S3 body failed mid-stream: {type(exc).__name__}") from exc
             if not chunk:
                 return
@@ -216,6 +230,7 @@ class ObjectStore:
         are in; the body is still unread) goes to the request's facts
         (:func:`service.requestfacts.note_s3_answer`): for a success, and for an error S3
         itself answered (``ClientError``: 404, 304, ...), not for a call S3 never answered.
+        A failure's kind (:func:`error_kind`) goes there too (:func:`~service.requestfacts.note_s3_error`).
         """
         issued = time.perf_counter()
         try:
@@ -226,6 +241,9 @@ class ObjectStore:
             error = translate(exc, self._refusals)
             if error is None:
                 raise
+            kind = error_kind(exc, error)
+            if kind is not None:
+                note_s3_error(kind)
             raise error from exc
         note_s3_answer(time.perf_counter() - issued)
 
@@ -246,6 +264,37 @@ def translate(exc: BaseException, refusals: Refusals) -> ProxyError | None:
     if isinstance(exc, (BotoCoreError, aiohttp.ClientError, OSError)):
         return BadGateway("S3 could not be reached")
     return None
+
+
+_KINDS: dict[type[ProxyError], S3ErrorKind] = {
+    NotFound: "not_found",
+    Forbidden: "forbidden",
+    ServiceUnavailable: "throttled",
+    GatewayTimeout: "timeout",
+    BadRequest: "bad_key",
+}
+
+
+def error_kind(exc: BaseException, error: ProxyError) -> S3ErrorKind | None:
+    """The kind of S3 failure ``exc`` is, given its translation ``error`` (:func:`translate`).
+
+    None for S3's answers to the request's own conditions and ranges (304, 412, 416): they
+    are answers, not failures. A 403 is ``forbidden`` even when it is answered as a 404
+    (``forbidden_as_not_found``); a ``BadGateway`` is ``server_error`` when S3 answered
+    (5xx, an unknown 4xx), ``no_credentials`` without credentials, else ``unreachable``.
+    """
+    if isinstance(error, (NotModified, PreconditionFailed, RangeNotSatisfiable)):
+        return None
+    if isinstance(exc, ClientError):
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if status == 403 or str(exc.response.get("Error", {}).get("Code", "")) in _FORBIDDEN:
+            return "forbidden"
+    kind = _KINDS.get(type(error))
+    if kind is not None:
+        return kind
+    if isinstance(exc, ClientError):
+        return "server_error"
+    return "no_credentials" if isinstance(exc, NoCredentialsError) else "unreachable"
 
 
 _NOT_FOUND = frozenset({"NoSuchKey", "NotFound", "404"})

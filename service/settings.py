@@ -68,6 +68,8 @@ class Settings:
     redirect_over_bytes: int | None = None
     redirect_expires: int = 900
     presign_endpoint_url: str | None = None
+    metrics: bool | None = None
+    """Request metrics (:mod:`service.metrics`); None: the door's default, on for ``serve``, off on Lambda."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -111,6 +113,7 @@ class Settings:
             redirect_over_bytes=env.redirect_over_bytes(),
             redirect_expires=env.get("REDIRECT_EXPIRES", _presign_lifetime, cls.redirect_expires),
             presign_endpoint_url=env.get("PRESIGN_ENDPOINT_URL", _url, None),
+            metrics=env.get("METRICS", _on_off, None),
         )
 
     def to_env(self) -> dict[str, str]:
@@ -291,6 +294,13 @@ def _boolean(raw: str) -> bool:
     if lowered in _FALSE:
         return False
     raise ValueError("expected true or false")
+
+
+def _on_off(raw: str) -> bool:
+    try:
+        return _boolean(raw)
+    except ValueError:
+        raise ValueError("expected on or off") from None
 
 
 MIN_SECRET_LENGTH = 32

@@ -86,7 +86,7 @@ def load_service_app() -> tuple[ASGIApp, BridgeOptions]:
     # Imported here so a broken app module surfaces as an init error, not a crash on import.
     from service.app import create_app
 
-    return create_app(settings), BridgeOptions.from_settings(settings)
+    return create_app(settings, door="lambda"), BridgeOptions.from_settings(settings)
 
 
 def _init_error_type(exc: Exception) -> str:

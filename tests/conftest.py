@@ -31,6 +31,7 @@ MARKED_BY_PATH = {
     "browser": ("browser/",),
     "deploy": ("test_deploy_",),
     "demo": ("test_demo_command.py",),
+    "lambda_door": ("test_faults.py",),  # benchmarks/faults.py: a Lambda runtime process per row
 }
 """Marker -> starts of test file paths (relative to ``tests/``) that get it."""
 

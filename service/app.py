@@ -25,29 +25,37 @@ from service.keys import RESERVED_PREFIX
 from service.redirect import RedirectPolicy
 from service.s3 import ObjectStore, Refusals
 from service.settings import Settings
+from service.tracing import Tracing, TracingMiddleware, from_settings, register_s3_hooks
 
 if TYPE_CHECKING:
     from types_aiobotocore_s3 import S3Client
 
 
-def create_app(settings: Settings, door: metrics.Door = "serve") -> Starlette:
+def create_app(settings: Settings, door: metrics.Door = "serve", *, tracing: Tracing | None = None) -> Starlette:
     """Build the proxy for ``settings``, served through ``door`` (which decides how its
     metrics are exported, see :func:`service.metrics.for_door`).
 
     The aioboto3 S3 client is created once, in the ASGI lifespan startup, and shared by
     every request; it is closed at shutdown. What requests need of the process travels
     as the lifespan's state (:class:`service.objects.State`), which the server copies
-    into each request.
+    into each request. ``tracing`` defaults to what ``settings.tracing`` asks for
+    (:func:`service.tracing.from_settings`).
+
+    Raises:
+        ConfigError: tracing is switched on but cannot be set up (the extra is missing).
     """
+    chosen = tracing or from_settings(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[objects.State]:
         async with contextlib.AsyncExitStack() as stack:
+            stack.callback(chosen.shutdown)
             client = await stack.enter_async_context(_s3_client(settings, settings.endpoint_url))
+            register_s3_hooks(client, chosen)
             signer = None
             if settings.presign_endpoint_url:
                 signer = await stack.enter_async_context(_s3_client(settings, settings.presign_endpoint_url))
-            yield _state(client, signer, settings)
+            yield _state(client, signer, settings, chosen)
 
     observer, metrics_routes = metrics.for_door(settings.metrics, door)
     return Starlette(
@@ -59,6 +67,7 @@ def create_app(settings: Settings, door: metrics.Door = "serve") -> Starlette:
             Route("/{key:path}", objects.endpoint, methods=["GET", "HEAD", "OPTIONS"]),
         ],
         middleware=[
+            Middleware(TracingMiddleware, tracing=chosen),
             Middleware(AccessLogMiddleware, trust_request_id=settings.trust_request_id, observer=observer),
             *cors_middleware(settings),
             Middleware(SignedLinkMiddleware, secrets=settings.signing_secrets),
@@ -68,7 +77,7 @@ def create_app(settings: Settings, door: metrics.Door = "serve") -> Starlette:
     )
 
 
-def _state(client: S3Client, signer: S3Client | None, settings: Settings) -> objects.State:
+def _state(client: S3Client, signer: S3Client | None, settings: Settings, tracing: Tracing) -> objects.State:
     """The per-process state: each part gets only the settings it uses. ``signer`` presigns
     redirect URLs for the public endpoint, when it is not the proxy's own."""
     responses = ResponseSettings(
@@ -80,7 +89,7 @@ def _state(client: S3Client, signer: S3Client | None, settings: Settings) -> obj
         redirect=RedirectPolicy(settings.redirect_over_bytes, settings.redirect_expires),
     )
     refusals = Refusals(forbidden_as_not_found=settings.forbidden_as_not_found, retry_after=settings.retry_after)
-    store = ObjectStore(client, settings.bucket, refusals, signer)
+    store = ObjectStore(client, settings.bucket, refusals, signer, tracing)
     return {"store": store, "key_prefix": settings.key_prefix, "responses": responses}
 
 

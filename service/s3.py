@@ -37,6 +37,7 @@ from service.errors import (
 )
 from service.http.ranges import ContentRange, parse_content_range
 from service.requestfacts import note_s3_answer, note_s3_error
+from service.tracing import Tracing
 
 if TYPE_CHECKING:
     from aiobotocore.response import StreamingBody
@@ -180,14 +181,23 @@ class ObjectStore:
 
     ``refusals`` says how S3's refusals are answered. ``signer`` presigns URLs (see
     :meth:`presigned_get`); it defaults to ``client``, and is another client when clients
-    must reach S3 at another endpoint than the proxy does.
+    must reach S3 at another endpoint than the proxy does. ``tracing`` sees every call
+    (:meth:`service.tracing.Tracing.s3_call`: a span each when OpenTelemetry is on).
     """
 
-    def __init__(self, client: S3Client, bucket: str, refusals: Refusals, signer: S3Client | None = None) -> None:
+    def __init__(
+        self,
+        client: S3Client,
+        bucket: str,
+        refusals: Refusals,
+        signer: S3Client | None = None,
+        tracing: Tracing | None = None,
+    ) -> None:
         self._client = client
         self._signer = signer or client
         self._bucket = bucket
         self._refusals = refusals
+        self._tracing = tracing or Tracing()
 
     async def presigned_get(self, key: str, expires: int, version_id: str | None, overrides: ResponseOverrides) -> str:
         """A URL that lets its holder ``GetObject`` ``key`` for ``expires`` seconds (SigV4 query
@@ -208,8 +218,9 @@ class ObjectStore:
         Raises:
             ProxyError: a subclass matching S3's answer (see :func:`translate`).
         """
-        with self._translated():
+        with self._tracing.s3_call("HeadObject", self._bucket, key) as call, self._translated():
             answer = await self._client.head_object(Bucket=self._bucket, Key=key)
+            call.answered(answer["ResponseMetadata"])
         return _meta(answer)
 
     async def get(self, key: str, **params: Unpack[ReadParams]) -> GetResult:
@@ -218,8 +229,9 @@ class ObjectStore:
         Raises:
             ProxyError: a subclass matching S3's answer (see :func:`translate`).
         """
-        with self._translated():
+        with self._tracing.s3_call("GetObject", self._bucket, key) as call, self._translated():
             answer = await self._client.get_object(Bucket=self._bucket, Key=key, **params)
+            call.answered(answer["ResponseMetadata"])
         return GetResult(_meta(answer), ObjectBody(answer["Body"]))
 
     @contextlib.contextmanager

@@ -18,6 +18,9 @@ LogFormat = Literal["json", "text"]
 """How log records are written; see :mod:`service.logformat`."""
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 """The least severe log records written (names of the :mod:`logging` levels)."""
+TracingMode = Literal["off", "otel"]
+"""``off``: the X-Ray header is passed on to S3, no spans; ``otel``: OpenTelemetry spans too
+(:mod:`service.tracing`)."""
 
 T = TypeVar("T")
 
@@ -56,6 +59,7 @@ class Settings:
     log_format: LogFormat | None = None
     log_level: LogLevel | None = None
     trust_request_id: bool = False
+    tracing: TracingMode = "off"
     lambda_invoke_mode: InvokeMode = "RESPONSE_STREAM"
     lambda_deadline_margin: float = 1.0
     header_timeout: float = 10.0
@@ -101,6 +105,7 @@ class Settings:
             log_format=env.get("LOG_FORMAT", parse_log_format, None),
             log_level=env.get("LOG_LEVEL", parse_log_level, None),
             trust_request_id=env.get("TRUST_REQUEST_ID", _boolean, False),
+            tracing=env.get("TRACING", _tracing_mode, "off"),
             lambda_invoke_mode=env.get("LAMBDA_INVOKE_MODE", _invoke_mode, "RESPONSE_STREAM"),
             lambda_deadline_margin=env.get("LAMBDA_DEADLINE_MARGIN", _non_negative_float, cls.lambda_deadline_margin),
             header_timeout=env.get("HEADER_TIMEOUT", _positive_float, cls.header_timeout),
@@ -385,3 +390,12 @@ def _invoke_mode(raw: str) -> InvokeMode:
     if upper == "BUFFERED":
         return "BUFFERED"
     raise ValueError("expected RESPONSE_STREAM or BUFFERED")
+
+
+def _tracing_mode(raw: str) -> TracingMode:
+    lower = raw.lower()
+    if lower == "off":
+        return "off"
+    if lower == "otel":
+        return "otel"
+    raise ValueError("expected off or otel")

@@ -21,11 +21,11 @@ DEVELOPER_ONLY = ("s3proxy_dev", "moto", "tests")
 _REPORT = "import json, sys\nprint(json.dumps(sorted(sys.modules)))"
 
 
-def _modules_after(code: str) -> list[str]:
+def _modules_after(code: str, **environ: str) -> list[str]:
     result = subprocess.run(
         [sys.executable, "-c", f"{code}\n{_REPORT}"],
         cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin", "S3_PROXY_BUCKET": "boundary", "AWS_REGION": "us-east-1"},
+        env={"PATH": "/usr/bin:/bin", "S3_PROXY_BUCKET": "boundary", "AWS_REGION": "us-east-1", **environ},
         capture_output=True,
         text=True,
         timeout=120,
@@ -40,22 +40,23 @@ def _developer_modules(modules: list[str]) -> list[str]:
     return [name for name in modules if name.split(".")[0] in DEVELOPER_ONLY]
 
 
-@pytest.mark.parametrize(
-    "code",
-    [
-        pytest.param("import service.lambda_bridge.entry", id="lambda-runtime-entry"),
-        pytest.param("import service.__main__, service.cli", id="command-line"),
-        pytest.param(
-            "import asyncio\n"
-            "from starlette.testclient import TestClient\n"
-            "from service.app import create_app\n"
-            "from service.settings import Settings\n"
-            "with TestClient(create_app(Settings.from_env())) as client:\n"
-            "    assert client.get('/_s3proxy/health').status_code == 200",
-            id="create-app-through-its-lifespan",
-        ),
-    ],
-)
+_PRODUCT = [
+    pytest.param("import service.lambda_bridge.entry", id="lambda-runtime-entry"),
+    pytest.param("import service.__main__, service.cli", id="command-line"),
+    pytest.param(
+        "import asyncio\n"
+        "from starlette.testclient import TestClient\n"
+        "from service.app import create_app\n"
+        "from service.settings import Settings\n"
+        "with TestClient(create_app(Settings.from_env())) as client:\n"
+        "    assert client.get('/_s3proxy/health').status_code == 200",
+        id="create-app-through-its-lifespan",
+    ),
+]
+"""What a deployment loads: the runtime's entry, the command line, the app through its lifespan."""
+
+
+@pytest.mark.parametrize("code", _PRODUCT)
 def test_product_imports_no_developer_tool(code: str) -> None:
     modules = _modules_after(code)
     assert "service" in modules
@@ -65,3 +66,20 @@ def test_product_imports_no_developer_tool(code: str) -> None:
 def test_the_check_sees_a_developer_tool_when_one_is_imported() -> None:
     modules = _modules_after("import s3proxy_dev.function_url")
     assert "s3proxy_dev.function_url.emulator" in _developer_modules(modules)
+
+
+def _opentelemetry_modules(modules: list[str]) -> list[str]:
+    return [name for name in modules if name.split(".")[0] == "opentelemetry"]
+
+
+@pytest.mark.parametrize("code", _PRODUCT)
+def test_with_tracing_off_the_product_imports_no_opentelemetry(code: str) -> None:
+    """The otel extra may be installed (it is, with dev); off, it costs no import at all."""
+    assert _opentelemetry_modules(_modules_after(code)) == []
+
+
+def test_the_check_sees_opentelemetry_when_tracing_is_on() -> None:
+    pytest.importorskip("opentelemetry.sdk", reason="the otel extra is not installed")
+    code = str(_PRODUCT[2].values[0])
+    modules = _modules_after(code, S3_PROXY_TRACING="otel", OTEL_TRACES_EXPORTER="none")
+    assert "opentelemetry.sdk.trace" in _opentelemetry_modules(modules)

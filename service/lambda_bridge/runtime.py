@@ -162,7 +162,13 @@ async def report_init_error(client: RuntimeAPIClient, error_type: str, exc: Base
 
 
 def _set_trace_id(trace_id: str | None) -> None:
-    # The X-Ray SDK reads the trace header from this variable (custom runtime docs).
+    # "Propagate the tracing header": AWS's custom runtime guide (docs.aws.amazon.com/lambda/
+    # latest/dg/runtimes-custom.html, "Processing tasks") has a runtime take the X-Ray header
+    # from /next's Lambda-Runtime-Trace-Id and set _X_AMZN_TRACE_ID to it for the X-Ray SDK;
+    # botocore also copies it into X-Amzn-Trace-Id when AWS_LAMBDA_FUNCTION_NAME is set. The
+    # variable is process-wide, right only while one invocation runs at a time, as here; the
+    # proxy's own S3 requests take the header from the request's context (service.tracing).
+    # An invocation without a header clears it, so no request inherits the one before.
     if trace_id:
         os.environ[TRACE_ID_VARIABLE] = trace_id
     else:

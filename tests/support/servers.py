@@ -17,12 +17,15 @@ from s3proxy_dev.function_url.emulator import FunctionUrlEmulator
 from service.app import create_app
 from service.server import uvicorn_config
 from service.settings import Settings
+from service.tracing import Tracing
 
 
 @contextmanager
-def serve_proxy(settings: Settings, timeout: float = 15.0) -> Iterator[str]:
-    """Serve ``create_app(settings)`` as ``serve`` does, on 127.0.0.1 (OS-chosen port); yield its base URL."""
-    server = uvicorn.Server(uvicorn_config(create_app(settings), settings, "127.0.0.1", 0))
+def serve_proxy(settings: Settings, timeout: float = 15.0, tracing: Tracing | None = None) -> Iterator[str]:
+    """Serve ``create_app(settings)`` as ``serve`` does, on 127.0.0.1 (OS-chosen port); yield its base URL.
+
+    ``tracing`` replaces the one the settings ask for (e.g. spans kept in memory)."""
+    server = uvicorn.Server(uvicorn_config(create_app(settings, tracing=tracing), settings, "127.0.0.1", 0))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + timeout

@@ -18,10 +18,12 @@ from typing import Any
 
 import httpx
 import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError, ReadTimeoutError
 from prometheus_client.parser import text_string_to_metric_families
 
 from service.metrics.prometheus import FIRST_BYTE_BUCKETS
-from service.settings import Settings
+from service.s3 import Refusals, error_kind, translate
+from service.settings import ConfigError, Settings
 from service.signing import Grant, signed_url
 from tests.function_url.client import Observed, fetch
 from tests.oracles.cases import OracleRequest
@@ -323,3 +325,41 @@ def test_metrics_switched_off(bucket: str, relay: Relay) -> None:
     with serve_proxy(settings) as url:
         assert httpx.get(f"{url}/_s3proxy/metrics").status_code == 404
         assert httpx.get(f"{url}/_s3proxy/health").status_code == 200
+
+
+def _client_error(status: int, code: str) -> ClientError:
+    return ClientError({"Error": {"Code": code}, "ResponseMetadata": {"HTTPStatusCode": status}}, "GetObject")
+
+
+@pytest.mark.parametrize(
+    ("exc", "kind"),
+    [
+        (_client_error(404, "NoSuchKey"), "not_found"),
+        (_client_error(403, "AccessDenied"), "forbidden"),
+        (_client_error(503, "SlowDown"), "throttled"),
+        (_client_error(500, "InternalError"), "server_error"),
+        (_client_error(400, "KeyTooLongError"), "bad_key"),
+        (_client_error(304, "NotModified"), None),  # answers to the request's own conditions
+        (_client_error(412, "PreconditionFailed"), None),
+        (_client_error(416, "InvalidRange"), None),
+        (ReadTimeoutError(endpoint_url="http://s3"), "timeout"),
+        (EndpointConnectionError(endpoint_url="http://s3"), "unreachable"),
+        (NoCredentialsError(), "no_credentials"),
+    ],
+)
+@pytest.mark.parametrize("forbidden_as_not_found", [False, True])
+def test_s3_error_kinds(exc: Exception, kind: str | None, forbidden_as_not_found: bool) -> None:
+    error = translate(exc, Refusals(forbidden_as_not_found=forbidden_as_not_found, retry_after=1))
+    assert error is not None
+    assert error_kind(exc, error) == kind  # a 403 is forbidden even when answered as a 404
+
+
+@pytest.mark.parametrize(("raw", "value"), [("on", True), ("off", False), ("true", True), ("0", False)])
+def test_the_setting(raw: str, value: bool) -> None:
+    assert Settings.from_env({"S3_PROXY_BUCKET": "abc", "S3_PROXY_METRICS": raw}).metrics is value
+    assert Settings.from_env({"S3_PROXY_BUCKET": "abc"}).metrics is None  # the door's default
+
+
+def test_a_bad_setting_names_the_variable() -> None:
+    with pytest.raises(ConfigError, match=r"^S3_PROXY_METRICS: expected on or off, got 'sometimes'$"):
+        Settings.from_env({"S3_PROXY_BUCKET": "abc", "S3_PROXY_METRICS": "sometimes"})

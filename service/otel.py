@@ -53,8 +53,9 @@ DEFAULT_SERVICE_NAME = "s3-stream-proxy"
 """``service.name`` unless ``OTEL_SERVICE_NAME`` or ``OTEL_RESOURCE_ATTRIBUTES`` names one."""
 
 EXPORTERS = ("otlp", "console", "none")
-"""Values of ``OTEL_TRACES_EXPORTER`` understood: OTLP over HTTP/protobuf (the default), one
-JSON span per line on stdout, or no export."""
+"""Values of ``OTEL_TRACES_EXPORTER`` understood: OTLP over HTTP/protobuf (the default), each
+span as indented JSON on stdout (for trying it out; on Lambda it would mix with the log
+records), or no export."""
 
 _METHODS = frozenset({"GET", "HEAD", "OPTIONS", "POST", "PUT", "DELETE", "PATCH", "CONNECT", "TRACE"})
 """Methods named as themselves; any other is ``_OTHER`` (semantic conventions, ``http.request.method``)."""

@@ -42,8 +42,9 @@ _FIELDS = {
     "Sampled": re.compile(r"[01?]"),
 }
 """The fields of an X-Ray header passed on, and the form each must have (X-Ray developer
-guide, "Tracing header": ``Root`` is ``1-``, 8 hex digits of epoch seconds, ``-``, 24 hex
-digits; ``Parent`` a 64-bit segment id in 16 hex digits; ``Sampled`` ``1``, ``0`` or ``?``)."""
+guide, "Tracing header", docs.aws.amazon.com/xray/latest/devguide/xray-concepts.html):
+``Root`` is ``1-``, 8 hex digits of epoch seconds, ``-``, 24 hex digits; ``Parent`` a 64-bit
+segment id in 16 hex digits; ``Sampled`` ``1``, ``0`` or ``?``."""
 
 MAX_HEADER_LENGTH = 256
 """Characters of an incoming trace header looked at; a well-formed one has about 80."""
@@ -143,9 +144,10 @@ class Tracing:
 def register_s3_hooks(client: S3Client, tracing: Tracing) -> None:
     """Make every S3 request of ``client`` carry the trace header (see :meth:`Tracing.add_s3_headers`).
 
-    ``before-call`` is where botocore adds its own ``X-Amzn-Trace-Id`` on Lambda: it comes
-    before signing, so the header is signed with the request, and it is not emitted for
-    presigned URLs, which must not require a header the client cannot send.
+    ``before-call`` is where botocore adds its own ``X-Amzn-Trace-Id`` on Lambda, once per
+    call (retries send the same header); it is not emitted for presigned URLs, which carry
+    no trace. SigV4 leaves the header out of the signature (botocore's
+    ``SIGNED_HEADERS_BLACKLIST``), as AWS services may rewrite it on the way.
     """
     client.meta.events.register("before-call.s3", tracing.add_s3_headers)
 

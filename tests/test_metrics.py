@@ -10,10 +10,13 @@ with what the request's access record says.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
+import re
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -363,3 +366,16 @@ def test_the_setting(raw: str, value: bool) -> None:
 def test_a_bad_setting_names_the_variable() -> None:
     with pytest.raises(ConfigError, match=r"^S3_PROXY_METRICS: expected on or off, got 'sometimes'$"):
         Settings.from_env({"S3_PROXY_BUCKET": "abc", "S3_PROXY_METRICS": "sometimes"})
+
+
+def test_the_grafana_dashboard_asks_only_for_metrics_the_proxy_exports(proxy: str) -> None:
+    dashboard = json.loads((Path(__file__).resolve().parents[1] / "docs" / "grafana-dashboard.json").read_text())
+    expressions = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    asked = {name for expr in expressions for name in re.findall(r"\bs3proxy_\w+", expr)}
+    before = scrape(proxy)
+    assert httpx.get(f"{proxy}/docs/a.bin").status_code == 200  # so a labelled sample exists
+    exported = {name for name, _ in ended(proxy, before)}
+    assert asked <= exported, asked - exported
+    assert {"s3proxy_requests_total", "s3proxy_sent_bytes_total", "s3proxy_streams_in_flight"} <= asked
+    assert {"s3proxy_client_first_byte_seconds_bucket", "s3proxy_s3_first_byte_seconds_bucket"} <= asked
+    assert "s3proxy_s3_errors_total" in asked

@@ -57,6 +57,10 @@ EXPORTERS = ("otlp", "console", "none")
 span as indented JSON on stdout (for trying it out; on Lambda it would mix with the log
 records), or no export."""
 
+FLUSH_TIMEOUT_MS = 2000
+"""Milliseconds a flush after a Lambda invocation may wait for the exporter (the SDK's
+default, 30 s, would hold a frozen-to-be environment far too long)."""
+
 _METHODS = frozenset({"GET", "HEAD", "OPTIONS", "POST", "PUT", "DELETE", "PATCH", "CONNECT", "TRACE"})
 """Methods named as themselves; any other is ``_OTHER`` (semantic conventions, ``http.request.method``)."""
 
@@ -174,6 +178,12 @@ class OtelTracing(Tracing):
     def add_s3_headers(self, params: dict[str, Any], **kwargs: Any) -> None:
         """``X-Amzn-Trace-Id`` for the current span (the S3 call's), replacing any other."""
         self._xray.inject(params["headers"])
+
+    needs_flush = True
+
+    def flush(self) -> None:
+        """Export the finished spans still buffered, waiting at most :data:`FLUSH_TIMEOUT_MS`."""
+        self._provider.force_flush(FLUSH_TIMEOUT_MS)
 
     def shutdown(self) -> None:
         """Export the spans still buffered, then stop the provider."""

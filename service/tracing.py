@@ -34,6 +34,12 @@ if TYPE_CHECKING:
 XRAY_HEADER = "X-Amzn-Trace-Id"
 """The X-Ray tracing header (X-Ray developer guide, "Tracing header")."""
 
+AFTER_RESPONSE_SCOPE_KEY = "s3proxy.after_response"
+"""ASGI scope key where a server that may be frozen once a response is delivered (the Lambda
+bridge: Lambda freezes the execution environment between invocations) puts a list; the app
+appends callables without arguments, which the server calls, in a worker thread, after the
+response and before it takes the next request. Tracing adds its span export there."""
+
 _current_header: ContextVar[str | None] = ContextVar("s3proxy_trace_header", default=None)
 
 _FIELDS = {
@@ -137,6 +143,13 @@ class Tracing:
         if header is not None:
             headers[XRAY_HEADER] = header
 
+    needs_flush = False
+    """Whether :meth:`flush` has anything to do (spans buffered for export)."""
+
+    def flush(self) -> None:
+        """Export what is buffered now (blocking; called after a response, see
+        :data:`AFTER_RESPONSE_SCOPE_KEY`)."""
+
     def shutdown(self) -> None:
         """Flush and stop, at the app's shutdown."""
 
@@ -167,6 +180,9 @@ class TracingMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        after_response = scope.get(AFTER_RESPONSE_SCOPE_KEY)
+        if self.tracing.needs_flush and isinstance(after_response, list):
+            after_response.append(self.tracing.flush)
         await self.tracing.serve(self.app, scope, receive, send)
 
 

@@ -11,6 +11,7 @@ import logging
 import os
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import anyio
@@ -27,6 +28,7 @@ from service.lambda_bridge.lifespan import Lifespan
 from service.lambda_bridge.runtime_api import NextInvocation, RuntimeAPIClient
 from service.requestfacts import TRACE_SCOPE_KEY
 from service.settings import ConfigError, InvokeMode, Settings
+from service.tracing import AFTER_RESPONSE_SCOPE_KEY
 
 logger = logging.getLogger("service.lambda_bridge")
 
@@ -123,6 +125,8 @@ class Runtime:
         request.scope[requestid.SCOPE_KEY] = invocation.request_id
         if invocation.trace_id:
             request.scope[TRACE_SCOPE_KEY] = invocation.trace_id
+        after_response: list[Callable[[], None]] = []
+        request.scope[AFTER_RESPONSE_SCOPE_KEY] = after_response
         deadline, hard_deadline = self._deadlines(invocation)
         try:
             await self._cycle(request, invocation).run(app, deadline, hard_deadline)
@@ -132,6 +136,7 @@ class Runtime:
             logger.exception("invocation %s: %s", invocation.request_id, exc)
         except OSError as exc:
             logger.exception("invocation %s: Runtime API connection failed: %s", invocation.request_id, exc)
+        await _run_after_response(after_response, invocation.request_id)
 
     def _cycle(self, request: HTTPRequest, invocation: NextInvocation) -> HTTPCycle:
         cycle_class = StreamingCycle if self._options.invoke_mode == "RESPONSE_STREAM" else BufferedCycle
@@ -143,6 +148,17 @@ class Runtime:
             return float("inf"), float("inf")
         hard = anyio.current_time() + invocation.deadline_ms / 1000 - time.time()
         return hard - self._options.deadline_margin, hard
+
+
+async def _run_after_response(callbacks: list[Callable[[], None]], request_id: str) -> None:
+    """Run what the app asked to be done once its response is delivered (see
+    :data:`service.tracing.AFTER_RESPONSE_SCOPE_KEY`), in a worker thread, before the next
+    ``/next``: Lambda may freeze the process as soon as it asks for the next invocation."""
+    for callback in callbacks:
+        try:
+            await anyio.to_thread.run_sync(callback)
+        except Exception:
+            logger.exception("invocation %s: a task after the response failed", request_id)
 
 
 async def report_init_error(client: RuntimeAPIClient, error_type: str, exc: BaseException) -> int:

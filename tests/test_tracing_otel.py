@@ -7,12 +7,15 @@ span's X-Ray header; a caller's W3C ``traceparent`` or X-Ray header is continued
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -27,7 +30,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 from service.otel import DEFAULT_SERVICE_NAME, OtelTracing, _exporter
 from service.settings import ConfigError, Settings
 from tests.support.relay import CutAfter, Relay
-from tests.support.servers import serve_proxy
+from tests.support.servers import serve_function_url, serve_proxy
 
 BODY = bytes(range(256)) * 1024  # 256 KiB
 KEY = "otel/a.bin"
@@ -317,3 +320,53 @@ def test_serve_with_a_bad_otel_setting_exits_2_with_one_line() -> None:
     assert result.stderr.splitlines() == [
         "s3-stream-proxy: error: OTEL_TRACES_EXPORTER: expected one of otlp, console, none, got 'jaeger'"
     ]
+
+
+def _console_spans(output: str) -> list[dict[str, Any]]:
+    """The spans the console exporter wrote among a runtime's log lines: each an indented JSON
+    object from a line ``{`` to a line ``}``; log records are one line each."""
+    spans: list[dict[str, Any]] = []
+    collecting: list[str] | None = None
+    for line in output.splitlines():
+        if line == "{":
+            collecting = [line]
+        elif collecting is not None:
+            collecting.append(line)
+            if line == "}":
+                spans.append(json.loads("\n".join(collecting)))
+                collecting = None
+    return spans
+
+
+@pytest.mark.lambda_door
+def test_through_the_function_url_the_spans_join_the_invocations_trace(
+    s3: object, bucket: str, relay: Relay, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The runtime child's spans, written by the console exporter to its output: the server span
+    continues the invocation's ``Lambda-Runtime-Trace-Id``, and S3 gets the S3 span's header."""
+    s3.put_object(Bucket=bucket, Key=KEY, Body=BODY)  # type: ignore[attr-defined]
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", "console")
+    # The emulator's trace header says Sampled=0, as Lambda's does without active tracing.
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "always_on")
+    settings = Settings(bucket=bucket, endpoint_url=relay.url, region="us-east-1", tracing="otel")
+    output = tmp_path / "runtime.log"
+    with serve_function_url(settings, runtime_output=output) as url:
+        got = httpx.get(f"{url}/{KEY}", timeout=30)
+        assert got.content == BODY
+        deadline = time.monotonic() + 10
+        while len(_console_spans(output.read_text())) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    spans = {span["kind"]: span for span in _console_spans(output.read_text())}
+    assert set(spans) == {"SpanKind.SERVER", "SpanKind.CLIENT"}
+    server, client = spans["SpanKind.SERVER"], spans["SpanKind.CLIENT"]
+    root = got.headers["x-amzn-trace-id"].removeprefix("Root=1-").replace("-", "")
+    assert server["context"]["trace_id"] == f"0x{root}"
+    assert server["parent_id"] is not None  # the invocation's Parent, Lambda's segment
+    assert server["attributes"]["s3proxy.outcome"] == "complete"
+    assert server["attributes"]["s3proxy.request_id"] == got.headers["x-amzn-requestid"]
+    assert client["name"] == "S3.GetObject"
+    assert client["parent_id"] == server["context"]["span_id"]
+    assert client["context"]["trace_id"] == server["context"]["trace_id"]
+    (sent,) = [headers.get("x-amzn-trace-id") for headers in relay.headers_for(KEY)]
+    span_id = client["context"]["span_id"].removeprefix("0x")
+    assert sent == f"Root=1-{root[:8]}-{root[8:]};Parent={span_id};Sampled=1"

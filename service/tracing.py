@@ -1,6 +1,6 @@
 """Tracing: the request's X-Ray trace header carried on to S3, and the hooks OpenTelemetry fills in.
 
-Always on, with nothing but the standard library: the trace header a request came with
+Always on, without OpenTelemetry: the trace header a request came with
 (the Lambda invocation's ``Lambda-Runtime-Trace-Id``, else the client's ``X-Amzn-Trace-Id``;
 the same rule as the access record's ``traceId``) is sent on, as ``X-Amzn-Trace-Id``, with
 every S3 request made for it. That is what AWS's own SDKs do on Lambda (botocore's
@@ -10,8 +10,9 @@ is right whoever else runs in the process and whatever the bridge has set. Only 
 well-formed header (see :func:`propagated_header`) is sent on.
 
 With ``S3_PROXY_TRACING=otel`` :func:`from_settings` returns :class:`service.otel.OtelTracing`
-instead, which overrides the three hooks of :class:`Tracing`: the request's server span, an
-S3 call's client span and the header S3 gets. This module imports nothing from
+instead, which overrides the hooks of :class:`Tracing`: the request's server span, an S3
+call's client span, the header S3 gets, and the export of buffered spans once a Lambda
+response is delivered (:data:`AFTER_RESPONSE_SCOPE_KEY`). This module imports nothing from
 OpenTelemetry; only that choice does.
 """
 

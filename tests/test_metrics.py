@@ -379,3 +379,15 @@ def test_the_grafana_dashboard_asks_only_for_metrics_the_proxy_exports(proxy: st
     assert {"s3proxy_requests_total", "s3proxy_sent_bytes_total", "s3proxy_streams_in_flight"} <= asked
     assert {"s3proxy_client_first_byte_seconds_bucket", "s3proxy_s3_first_byte_seconds_bucket"} <= asked
     assert "s3proxy_s3_errors_total" in asked
+
+
+def test_each_app_counts_alone(proxy: str, bucket: str, relay: Relay) -> None:
+    """The registry is the app's, not the library's global one: two apps in one process."""
+    settings = Settings(bucket=bucket, endpoint_url=relay.url, region="us-east-1")
+    with serve_proxy(settings) as other:
+        before = scrape(proxy)
+        assert get(other, "/docs/a.bin").status == 200
+        counted = ended(other, {})
+        time.sleep(0.3)
+        assert moved(before, scrape(proxy)) == {}
+    assert counted["s3proxy_requests_total", (("outcome", "complete"), ("status", "200"))] == 1

@@ -21,8 +21,8 @@ ERROR_TYPE_TRAILER = b"Lambda-Runtime-Function-Error-Type"
 ERROR_BODY_TRAILER = b"Lambda-Runtime-Function-Error-Body"
 
 # Framing and hop-by-hop fields describe our connection to the Runtime API, not the
-# representation; a Content-Length in a Function URL prelude comes back renamed to
-# x-amzn-remapped-content-length (cargo-lambda issue #862), so none of these are forwarded.
+# representation, so none of these are forwarded as they are.  Content-Length is the one
+# exception, kept apart in ResponseHead.length: see encode_prelude.
 FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive", "trailer", "upgrade"})
 
 NO_CONTENT_STATUSES = frozenset({204, 304})
@@ -34,12 +34,16 @@ class ResponseHead:
     """The status and fields of an ASGI ``http.response.start``, regrouped for Lambda.
 
     ``headers`` maps each field name (first spelling seen) to its values in order;
-    ``cookies`` holds every ``Set-Cookie`` value; framing fields are dropped.
+    ``cookies`` holds every ``Set-Cookie`` value; framing fields are dropped from
+    ``headers``, but the app's ``Content-Length`` (the size of the body, or for HEAD of the
+    body a GET would get, RFC 9110 §8.6) is kept as ``length``, a decimal string, for
+    :func:`encode_prelude`.
     """
 
     status: int
     headers: dict[str, list[str]] = field(default_factory=dict)
     cookies: list[str] = field(default_factory=list)
+    length: str | None = None
 
     @classmethod
     def from_asgi(cls, status: object, raw_headers: Iterable[tuple[bytes, bytes]]) -> ResponseHead:
@@ -52,16 +56,20 @@ class ResponseHead:
         """
         if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
             raise TypeError(f"ASGI http.response.start has an invalid status {status!r}")
-        head = cls(status)
+        headers: dict[str, list[str]] = {}
+        cookies: list[str] = []
+        lengths: list[str] = []
         spellings: dict[str, str] = {}
         for raw_name, raw_value in raw_headers:
             name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
             lowered = name.lower()
             if lowered == "set-cookie":
-                head.cookies.append(value)
+                cookies.append(value)
+            elif lowered == "content-length":
+                lengths.append(value.strip())
             elif lowered not in FRAMING_HEADERS:
-                head.headers.setdefault(spellings.setdefault(lowered, name), []).append(value)
-        return head
+                headers.setdefault(spellings.setdefault(lowered, name), []).append(value)
+        return cls(status, headers, cookies, _single_length(lengths))
 
     @property
     def joined_headers(self) -> dict[str, str]:
@@ -81,12 +89,31 @@ class ResponseHead:
         return method != "HEAD" and self.status >= 200 and self.status not in NO_CONTENT_STATUSES
 
 
+def _single_length(values: list[str]) -> str | None:
+    """The one ``Content-Length`` an app declared: all its values equal and all digits
+    (RFC 9110 §8.6), else ``None`` (no size is better than a wrong one)."""
+    distinct = set(values)
+    if len(distinct) != 1:
+        return None
+    (value,) = distinct
+    return value if value.isascii() and value.isdigit() else None
+
+
 def encode_prelude(head: ResponseHead) -> bytes:
     """Return the JSON prelude ``{"statusCode","headers","cookies"}`` as compact UTF-8 bytes.
 
+    The app's ``Content-Length`` goes in as ``content-length``: AWS documents nothing of it
+    for a streamed response, and a Function URL is reported to hand it to the client renamed
+    ``x-amzn-Remapped-content-length`` (cargo-lambda issue #862, from a deployed function),
+    next to its own chunked framing.  So a client can read the size of a 200, of a 206 and of
+    a HEAD's object from that field; the body's framing stays the platform's.
+
     JSON escaping guarantees the prelude holds no NUL byte, so the delimiter stays unique.
     """
-    prelude = {"statusCode": head.status, "headers": head.joined_headers, "cookies": head.cookies}
+    headers = head.joined_headers
+    if head.length is not None:
+        headers["content-length"] = head.length
+    prelude = {"statusCode": head.status, "headers": headers, "cookies": head.cookies}
     return json.dumps(prelude, separators=(",", ":")).encode("utf-8")
 
 

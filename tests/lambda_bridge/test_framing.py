@@ -32,6 +32,28 @@ def test_response_head_drops_framing_and_hop_by_hop_fields() -> None:
     names = [b"Content-Length", b"transfer-encoding", b"Connection", b"keep-alive", b"Trailer", b"Upgrade"]
     head = ResponseHead.from_asgi(200, [(name, b"x") for name in names] + [(b"content-type", b"text/plain")])
     assert head.headers == {"content-type": ["text/plain"]}
+    assert head.length is None  # "x" is no size
+
+
+@pytest.mark.parametrize(
+    ("values", "length"),
+    [
+        pytest.param([b"12989840"], "12989840", id="one"),
+        pytest.param([b"0"], "0", id="zero"),
+        pytest.param([b" 42 "], "42", id="spaces-trimmed"),
+        pytest.param([b"7", b"7"], "7", id="repeated-equal"),
+        pytest.param([b"7", b"8"], None, id="conflicting"),
+        pytest.param([b"-1"], None, id="negative"),
+        pytest.param([b"\xd9\xa3"], None, id="non-ascii-digit"),
+        pytest.param([], None, id="absent"),
+    ],
+)
+def test_response_head_keeps_one_valid_content_length_apart(values: list[bytes], length: str | None) -> None:
+    head = ResponseHead.from_asgi(200, [(b"Content-Length", value) for value in values])
+    assert head.length == length
+    assert head.headers == {}
+    prelude = json.loads(encode_prelude(head))
+    assert prelude["headers"] == ({} if length is None else {"content-length": length})
 
 
 @pytest.mark.parametrize("status", [99, 600, "200", None, True])

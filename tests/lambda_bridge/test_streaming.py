@@ -73,13 +73,14 @@ async def test_empty_body_ends_with_terminator(
     assert post.raw.endswith(b"8\r\n" + PRELUDE_DELIMITER + TERMINATOR)
 
 
-async def test_head_prelude_keeps_fields_but_drops_content_length(runtime_api: FakeRuntimeAPI) -> None:
+async def test_head_prelude_keeps_fields_and_the_size_of_the_get(runtime_api: FakeRuntimeAPI) -> None:
     (post,) = await _serve(PlainTextResponse("hello"), runtime_api, [_event("HEAD")])
     assert _prelude(post) == {
         "statusCode": 200,
-        "headers": {"content-type": "text/plain; charset=utf-8"},
+        "headers": {"content-type": "text/plain; charset=utf-8", "content-length": "5"},
         "cookies": [],
     }
+    assert len(post.chunks) == 2  # the prelude and the delimiter: no body
 
 
 async def test_each_nonempty_body_message_is_one_chunk(runtime_api: FakeRuntimeAPI) -> None:

@@ -6,13 +6,16 @@ import httpx
 
 
 def assert_declared_length(response: httpx.Response, transport: str, length: int) -> None:
-    """``Content-Length`` is exact through uvicorn; a Function URL streams chunked without one.
+    """The size a client can read: ``Content-Length`` through uvicorn; through a Function URL,
+    which streams chunked, the prelude's ``content-length`` renamed by the platform to
+    ``x-amzn-Remapped-content-length`` (README, "What a client sees through a Function URL").
 
-    The runtime drops framing headers from the prelude, as a Function URL would rename a
-    ``content-length`` to ``x-amzn-Remapped-content-length`` anyway.
+    Also for HEAD, where ``length`` is the size a GET would have sent.
     """
     if transport == "function-url":
         assert "content-length" not in response.headers
-        assert response.headers.get("transfer-encoding") == "chunked"
+        assert response.headers.get("x-amzn-remapped-content-length") == str(length)
+        if response.request.method != "HEAD":
+            assert response.headers.get("transfer-encoding") == "chunked"
     else:
         assert response.headers["content-length"] == str(length)

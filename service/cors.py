@@ -26,8 +26,11 @@ EXPOSED = (
     "ETag",
     "Last-Modified",
     "X-Request-Id",
+    "x-amzn-Remapped-content-length",
 )
-"""Response headers scripts may read: PDF.js and media players need the range ones."""
+"""Response headers scripts may read: PDF.js and media players need the range ones; through a
+Lambda Function URL the size arrives as ``x-amzn-Remapped-content-length`` (README, "What a
+client sees through a Function URL")."""
 
 REQUEST_HEADERS = ("Range", "If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since", "If-Range")
 

@@ -102,6 +102,14 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         help="the Function URL's InvokeMode (default: %(default)s)",
     )
     add(
+        "--event-format",
+        choices=("function-url", "rest"),
+        default="function-url",
+        help="the event each request becomes: a Function URL's (payload 2.0) or, with 'rest', an API "
+        "Gateway REST API's proxy event (payload 1.0), as a REST API in streaming mode sends it "
+        "(default: %(default)s)",
+    )
+    add(
         "--pool-size",
         type=_positive,
         default=1,
@@ -155,6 +163,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         command=args.command,
         pool_size=args.pool_size,
         invoke_mode=args.invoke_mode,
+        event_format=args.event_format,
         function=function,
         header_timeout=args.header_timeout,
         idle_timeout=args.idle_timeout,

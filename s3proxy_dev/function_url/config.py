@@ -11,6 +11,10 @@ from typing import Literal
 UrlInvokeMode = Literal["RESPONSE_STREAM", "BUFFERED"]
 """The Function URL's ``InvokeMode`` (docs config-rs-invoke-furls.html)."""
 
+EventFormat = Literal["function-url", "rest"]
+"""The event the front hands the runtime: a Function URL's payload 2.0, or the REST API proxy
+event (payload 1.0) of an API Gateway REST API with a streaming Lambda proxy integration."""
+
 MIB = 1024 * 1024
 MAX_FUNCTION_TIMEOUT = 900.0
 """Lambda's largest function timeout, in seconds (docs configuration-timeout.html)."""
@@ -80,6 +84,9 @@ class EmulatorConfig:
     command: tuple[str, ...] = field(default_factory=default_command)
     pool_size: int = 1
     invoke_mode: UrlInvokeMode = "RESPONSE_STREAM"
+    # "rest" presents each request as an API Gateway REST API would, on stage `rest_stage`.
+    event_format: EventFormat = "function-url"
+    rest_stage: str = "live"
     function: FunctionIdentity = field(default_factory=FunctionIdentity)
     task_root: str = field(default_factory=os.getcwd)
     extra_env: tuple[tuple[str, str], ...] = ()

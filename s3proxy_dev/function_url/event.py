@@ -78,7 +78,7 @@ def build_event(request: ClientRequest, ids: InvocationIds, function: FunctionId
     if query:
         event["queryStringParameters"] = query
     if request.body:
-        _add_body(event, request.body, headers.get("content-type", ""))
+        add_body(event, request.body, headers.get("content-type", ""))
     return event
 
 
@@ -154,7 +154,9 @@ def _request_context(
     }
 
 
-def _add_body(event: JsonObject, body: bytes, content_type: str) -> None:
+def add_body(event: JsonObject, body: bytes, content_type: str) -> None:
+    """Put ``body`` in ``event``: text types as UTF-8 text, anything else base64 with
+    ``isBase64Encoded`` true."""
     if _is_text_type(content_type):
         try:
             event["body"] = body.decode("utf-8")

@@ -22,6 +22,7 @@ from s3proxy_dev.function_url.event import ClientRequest, InvocationIds, build_e
 from s3proxy_dev.function_url.h11io import PeerGone, RefusedRequest, ServerConnection
 from s3proxy_dev.function_url.invocation import Invocation, InvocationQueue
 from s3proxy_dev.function_url.outcome import BodyChunk, ClientResponseHead, InvocationFailure, ResponseEnd
+from s3proxy_dev.function_url.rest_event import build_rest_event
 
 log = logging.getLogger("s3proxy_dev.function_url")
 
@@ -93,7 +94,10 @@ class FunctionUrlFront:
     async def _invoke(self, stream: ServerConnection, request: ClientRequest) -> None:
         invocation = Invocation(event=b"")
         ids = InvocationIds(invocation.request_id, invocation.trace_root)
-        event = build_event(request, ids, self._config.function)
+        if self._config.event_format == "rest":
+            event = build_rest_event(request, ids, self._config.function, self._config.rest_stage)
+        else:
+            event = build_event(request, ids, self._config.function)
         invocation.event = json.dumps(event, separators=(",", ":")).encode()
         started = time.monotonic()
         await self._queue.submit(invocation)

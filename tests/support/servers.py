@@ -12,7 +12,7 @@ from pathlib import Path
 
 import uvicorn
 
-from s3proxy_dev.function_url.config import EmulatorConfig, PlatformLimits
+from s3proxy_dev.function_url.config import EmulatorConfig, EventFormat, PlatformLimits
 from s3proxy_dev.function_url.emulator import FunctionUrlEmulator
 from service.app import create_app
 from service.server import uvicorn_config
@@ -51,8 +51,11 @@ def serve_function_url(
     timeout: float = 60.0,
     limits: PlatformLimits | None = None,
     runtime_output: Path | None = None,
+    event_format: EventFormat = "function-url",
 ) -> Iterator[str]:
     """Serve the app through our Lambda runtime behind the local Function URL emulator; yield its URL.
+
+    ``event_format="rest"`` has the emulator present API Gateway REST proxy events instead.
 
     The runtime is a child process (``python -m service lambda``) configured by environment
     variables, as on Lambda.  ``timeout`` is the function timeout in seconds; platform
@@ -65,6 +68,7 @@ def serve_function_url(
         timeout=timeout,
         limits=limits,
         invoke_mode=settings.lambda_invoke_mode,
+        event_format=event_format,
         extra_env=tuple(settings.to_env().items()),
         runtime_output=None if runtime_output is None else str(runtime_output),
     )

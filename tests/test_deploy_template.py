@@ -161,3 +161,30 @@ def test_cloudfront_is_optional_signed_and_range_aware(template: dict[str, Any])
     outputs = template["Outputs"]
     assert "FunctionUrl" in outputs
     assert outputs["DistributionDomainName"]["Condition"] == "CreateCloudFront"
+
+
+def test_rest_api_option_streams_through_invoke_with_response_stream(template: dict[str, Any]) -> None:
+    resources = _resources(template)
+    rest = {name for name, body in resources.items() if body.get("Condition") == "CreateRestApi"}
+    assert rest == {
+        "ProxyRestApi", "ProxyRestResource", "ProxyRestMethod", "ProxyRestDeployment", "ProxyRestStage",
+        "RestApiInvokePermission",
+    }  # fmt: skip
+    assert template["Conditions"]["CreateRestApi"] == {"Fn::Equals": [{"Ref": "RestApiStreaming"}, "true"]}
+    assert template["Parameters"]["RestApiStreaming"]["Default"] == "false"
+    method = resources["ProxyRestMethod"]["Properties"]
+    assert (method["HttpMethod"], method["AuthorizationType"]) == ("ANY", REF_AUTH_TYPE)
+    integration = method["Integration"]
+    assert (integration["Type"], integration["IntegrationHttpMethod"]) == ("AWS_PROXY", "POST")
+    assert integration["ResponseTransferMode"] == "STREAM"
+    assert integration["TimeoutInMillis"] == 900_000
+    uri, variables = integration["Uri"]["Fn::Sub"]
+    assert uri.endswith(":lambda:path/2021-11-15/functions/${FunctionArn}/response-streaming-invocations")
+    assert variables["FunctionArn"]["Fn::If"][0] == "UseImage"
+    assert resources["ProxyRestResource"]["Properties"]["PathPart"] == "{proxy+}"
+    permission = resources["RestApiInvokePermission"]["Properties"]
+    assert (permission["Action"], permission["Principal"]) == ("lambda:InvokeFunction", "apigateway.amazonaws.com")
+    assert "${ProxyRestApi}/*" in permission["SourceArn"]["Fn::Sub"]
+    rule = template["Rules"]["RestApiNeedsStreamingRuntime"]
+    assert rule["Assertions"][0]["Assert"] == {"Fn::Equals": [REF_INVOKE_MODE, "RESPONSE_STREAM"]}
+    assert template["Outputs"]["RestApiUrl"]["Condition"] == "CreateRestApi"

@@ -27,6 +27,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.function_url and args.limits is not None:
         print(f"{PROG}: error: --limits and --no-limits apply only with --function-url", file=sys.stderr)
         return EXIT_CONFIG
+    if not args.function_url and args.concurrency is not None:
+        print(f"{PROG}: error: --concurrency applies only with --function-url", file=sys.stderr)
+        return EXIT_CONFIG
     try:
         port = listen_port(args)
     except ConfigError as exc:
@@ -34,7 +37,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     if not args.function_url:
         return run_demo(args.host, port)
-    lambda_path = LambdaPath(limits=None) if args.limits is False else LambdaPath()
+    concurrency = args.concurrency or 1
+    if args.limits is False:
+        lambda_path = LambdaPath(limits=None, concurrency=concurrency)
+    else:
+        lambda_path = LambdaPath(concurrency=concurrency)
     return run_demo(args.host, port, lambda_path=lambda_path)
 
 
@@ -54,4 +61,21 @@ def _parser() -> argparse.ArgumentParser:
         help="with --function-url, emulate Lambda's limits: each response 6 MiB at full speed, "
         "then 2 MiB/s, cut off after 200 MiB (default: on)",
     )
+    parser.add_argument(
+        "--concurrency",
+        type=_positive,
+        default=None,
+        help="with --function-url, invocations the runtime serves at once, as on Lambda Managed "
+        "Instances (AWS_LAMBDA_MAX_CONCURRENCY; default: 1)",
+    )
     return parser
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value

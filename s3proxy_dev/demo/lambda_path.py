@@ -31,6 +31,8 @@ class LambdaPath:
     """
 
     limits: PlatformLimits | None = field(default_factory=PlatformLimits)
+    concurrency: int = 1
+    """Invocations the runtime serves at once (``AWS_LAMBDA_MAX_CONCURRENCY``, Managed Instances)."""
 
 
 def serve_lambda_path(host: str, port: int, settings: Settings, banner: str, path: LambdaPath) -> None:
@@ -54,6 +56,7 @@ def emulator_config(host: str, port: int, settings: Settings, path: LambdaPath) 
         host=host,
         port=port,
         limits=path.limits,
+        concurrency=path.concurrency,
         function=function,
         extra_env=tuple(runtime_environment(settings).items()),
     )

@@ -116,6 +116,13 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         help="runtime processes, each serving one invocation at a time (default: %(default)s)",
     )
     add(
+        "--concurrency",
+        type=_positive,
+        default=1,
+        help="invocations each runtime process serves at once, as on Lambda Managed Instances "
+        "(sets AWS_LAMBDA_MAX_CONCURRENCY above 1; default: %(default)s)",
+    )
+    add(
         "--header-timeout",
         type=_seconds,
         default=EmulatorConfig.header_timeout,
@@ -162,6 +169,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         limits=PlatformLimits() if args.limits else None,
         command=args.command,
         pool_size=args.pool_size,
+        concurrency=args.concurrency,
         invoke_mode=args.invoke_mode,
         event_format=args.event_format,
         function=function,

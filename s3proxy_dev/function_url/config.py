@@ -83,6 +83,9 @@ class EmulatorConfig:
     limits: PlatformLimits | None = field(default_factory=PlatformLimits)
     command: tuple[str, ...] = field(default_factory=default_command)
     pool_size: int = 1
+    # Invocations each runtime process serves at once, as on Lambda Managed Instances: above
+    # 1 the runtime gets AWS_LAMBDA_MAX_CONCURRENCY and may hold that many /next calls open.
+    concurrency: int = 1
     invoke_mode: UrlInvokeMode = "RESPONSE_STREAM"
     # "rest" presents each request as an API Gateway REST API would, on stage `rest_stage`.
     event_format: EventFormat = "function-url"

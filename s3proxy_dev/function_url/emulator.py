@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
+from s3proxy_dev.function_url.concurrent import ConcurrentEnvironment
 from s3proxy_dev.function_url.config import EmulatorConfig
 from s3proxy_dev.function_url.environment import ExecutionEnvironment
 from s3proxy_dev.function_url.front import FunctionUrlFront
@@ -140,12 +141,16 @@ class FunctionUrlEmulator:
                 supervisor.kill()
 
         limits = self.config.limits
-        environment = ExecutionEnvironment(
-            self._queue,
-            self.config.timeout,
-            enforce_timeout=limits is not None and limits.enforce_timeout,
-            on_timeout=end_timed_out_runtime,
-        )
+        enforce = limits is not None and limits.enforce_timeout
+        environment: ExecutionEnvironment
+        if self.config.concurrency > 1:
+            environment = ConcurrentEnvironment(
+                self._queue, self.config.timeout, enforce, end_timed_out_runtime, self.config.concurrency
+            )
+        else:
+            environment = ExecutionEnvironment(
+                self._queue, self.config.timeout, enforce_timeout=enforce, on_timeout=end_timed_out_runtime
+            )
         listener = _Listener(RuntimeApi(environment, self.config).handle)
         await listener.start(RUNTIME_API_HOST, 0)
         address = f"{RUNTIME_API_HOST}:{listener.port}"

@@ -131,8 +131,8 @@ class ExecutionEnvironment:
         self.state = State.RESPONDING
         return self.current
 
-    def end_response(self) -> None:
-        """The response (or error) for the current invocation is complete."""
+    def end_response(self, request_id: str | None = None) -> None:
+        """The response (or error) for the current invocation (``request_id``) is complete."""
         self._stop_watchdog()
         self.state = State.RESPONSE_SENT
         self.current = None

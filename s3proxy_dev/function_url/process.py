@@ -52,6 +52,9 @@ def runtime_environment(config: EmulatorConfig, api_address: str) -> dict[str, s
             "TZ": ":UTC",
         }
     )
+    if config.concurrency > 1:
+        # Set on Lambda Managed Instances only (docs runtimes-api.html).
+        env["AWS_LAMBDA_MAX_CONCURRENCY"] = str(config.concurrency)
     return env
 
 

@@ -135,7 +135,7 @@ class RuntimeApi:
         invocation = self._env.begin_response(request_id, error=False)
         mode = header_value(request.headers, RESPONSE_MODE)
         if mode is not None and mode != "streaming":
-            self._env.end_response()
+            self._env.end_response(request_id)
             failure = InvocationFailure("Runtime.InvalidResponseModeHeader", f"response mode {mode!r}")
             await invocation.channel.fail(failure)
             raise RuntimeApiRefusal(400, "InvalidFunctionResponseMode", "Invalid function response mode")
@@ -161,7 +161,7 @@ class RuntimeApi:
             await invocation.channel.fail(failure)
             raise PeerGone(str(exc)) from exc
         finally:
-            self._env.end_response()
+            self._env.end_response(invocation.request_id)
 
     async def _error(self, stream: ServerConnection, request: h11.Request, request_id: str) -> None:
         invocation = self._env.begin_response(request_id, error=True)
@@ -171,7 +171,7 @@ class RuntimeApi:
             await invocation.channel.fail(InvocationFailure("Runtime.Unknown", "error body too large"))
             raise
         finally:
-            self._env.end_response()
+            self._env.end_response(request_id)
         error_type = normalise_error_type(header_value(request.headers, b"lambda-runtime-function-error-type"))
         failure = InvocationFailure(error_type, error_message(body))
         log.error("RequestId: %s Error: %s: %s", invocation.request_id, error_type, failure.message)

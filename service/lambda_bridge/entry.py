@@ -16,6 +16,7 @@ from types import TracebackType
 from starlette.types import ASGIApp
 
 from service import logformat
+from service.lambda_bridge.concurrency import max_concurrency
 from service.lambda_bridge.runtime import BridgeOptions, Runtime, report_init_error
 from service.lambda_bridge.runtime_api import RUNTIME_API_VARIABLE, RuntimeAddress, RuntimeAPIClient
 from service.settings import ConfigError, Settings
@@ -79,14 +80,15 @@ def load_service_app() -> tuple[ASGIApp, BridgeOptions]:
     """Build the proxy app and options from ``S3_PROXY_*`` variables.
 
     Raises:
-        ConfigError: a variable is missing or malformed.
+        ConfigError: a variable is missing or malformed (``AWS_LAMBDA_MAX_CONCURRENCY`` too).
         ImportError: the app module cannot be imported.
     """
     settings = Settings.from_env()
     # Imported here so a broken app module surfaces as an init error, not a crash on import.
     from service.app import create_app
 
-    return create_app(settings, door="lambda"), BridgeOptions.from_settings(settings)
+    options = BridgeOptions.from_settings(settings, max_concurrency(os.environ))
+    return create_app(settings, door="lambda"), options
 
 
 def _init_error_type(exc: Exception) -> str:

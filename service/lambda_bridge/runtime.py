@@ -20,6 +20,7 @@ from starlette.types import ASGIApp
 
 from service import requestid
 from service.lambda_bridge.buffered import BufferedCycle
+from service.lambda_bridge.concurrency import run_workers
 from service.lambda_bridge.cycle import HTTPCycle, StreamingCycle
 from service.lambda_bridge.errors import LifespanStartupError, MalformedEventError, RuntimeAPIError
 from service.lambda_bridge.events import HTTPRequest, parse_event
@@ -45,15 +46,18 @@ class BridgeOptions:
 
     invoke_mode: InvokeMode = "RESPONSE_STREAM"
     deadline_margin: float = 1.0
+    concurrency: int = 1
+    """Invocations served at once (``AWS_LAMBDA_MAX_CONCURRENCY``, :mod:`.concurrency`)."""
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> BridgeOptions:
+    def from_settings(cls, settings: Settings, concurrency: int = 1) -> BridgeOptions:
         """Take ``lambda_invoke_mode`` and ``lambda_deadline_margin`` from the settings."""
-        return cls(settings.lambda_invoke_mode, settings.lambda_deadline_margin)
+        return cls(settings.lambda_invoke_mode, settings.lambda_deadline_margin, concurrency)
 
 
 class Runtime:
-    """Serve ``app`` to the Runtime API behind ``client``, one invocation at a time."""
+    """Serve ``app`` to the Runtime API behind ``client``: one invocation at a time, or
+    ``options.concurrency`` at once, each in its own worker (:mod:`.concurrency`)."""
 
     def __init__(self, app: ASGIApp, client: RuntimeAPIClient, options: BridgeOptions) -> None:
         self._app = app
@@ -98,6 +102,13 @@ class Runtime:
         Raises:
             RuntimeAPIError, OSError: ``/next`` failed, or the Runtime API answered 500.
         """
+        if self._options.concurrency == 1:
+            await self._serve_one_at_a_time()
+            return
+        logger.info("serving up to %d invocations at once", self._options.concurrency)
+        await run_workers(self._options.concurrency, self._serve_one_at_a_time)
+
+    async def _serve_one_at_a_time(self) -> None:
         while True:
             await self.handle(await self._client.next_invocation())
 
@@ -112,7 +123,10 @@ class Runtime:
             await self._answer(invocation)
 
     async def _answer(self, invocation: NextInvocation) -> None:
-        _set_trace_id(invocation.trace_id)
+        if self._options.concurrency == 1:
+            # Process-wide, so right only while one invocation runs; with several, each
+            # request's trace header lives in its scope and context alone (service.tracing).
+            _set_trace_id(invocation.trace_id)
         app = self._app
         try:
             request = parse_event(invocation.event)

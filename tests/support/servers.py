@@ -52,10 +52,12 @@ def serve_function_url(
     limits: PlatformLimits | None = None,
     runtime_output: Path | None = None,
     event_format: EventFormat = "function-url",
+    concurrency: int = 1,
 ) -> Iterator[str]:
     """Serve the app through our Lambda runtime behind the local Function URL emulator; yield its URL.
 
-    ``event_format="rest"`` has the emulator present API Gateway REST proxy events instead.
+    ``event_format="rest"`` has the emulator present API Gateway REST proxy events instead;
+    ``concurrency`` above 1 runs the runtime as on Lambda Managed Instances.
 
     The runtime is a child process (``python -m service lambda``) configured by environment
     variables, as on Lambda.  ``timeout`` is the function timeout in seconds; platform
@@ -69,6 +71,7 @@ def serve_function_url(
         limits=limits,
         invoke_mode=settings.lambda_invoke_mode,
         event_format=event_format,
+        concurrency=concurrency,
         extra_env=tuple(settings.to_env().items()),
         runtime_output=None if runtime_output is None else str(runtime_output),
     )

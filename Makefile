@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-fast check pytest install-dev install-demo install-node install-system
+.PHONY: demo test test-fast check pytest install-dev install-demo install-node install-system bench install-nginx
 
 $(BIN)/python:
 	@echo "make: creating $(VENV) and upgrading its pip"
@@ -34,11 +34,17 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The Node.js design the benchmark compares with (@aws-sdk/client-s3; aws-lambda-ric is the root's).
+benchmarks/node/node_modules/.installed: benchmarks/node/package.json benchmarks/node/package-lock.json
+	npm ci --prefix benchmarks/node --no-audit --no-fund --loglevel=error
+	touch $@
+
 # Debian packages the tests need, installed only when missing: headless Chromium for the
 # browser checks, poppler-utils (pdftoppm) to render the demo PDF, and a C/C++ toolchain with
-# cmake, which `npm ci` uses to build the native part of AWS's Node.js runtime client.
-SYSTEM_PACKAGES := chromium poppler-utils cmake g++ make
-SYSTEM_COMMANDS := chromium pdftoppm cmake g++ make
+# cmake, which `npm ci` uses to build the native part of AWS's Node.js runtime client; nginx
+# for the benchmark's smoke run (tests/test_bench_smoke.py).
+SYSTEM_PACKAGES := chromium poppler-utils cmake g++ make nginx
+SYSTEM_COMMANDS := chromium pdftoppm cmake g++ make nginx
 install-system:
 	@missing=""; for c in $(SYSTEM_COMMANDS); do command -v $$c >/dev/null 2>&1 || missing="$$missing $$c"; done; \
 	if [ -n "$$missing" ]; then \
@@ -47,12 +53,24 @@ install-system:
 
 install-demo: $(VENV)/.demo-installed
 install-dev: $(VENV)/.dev-installed .venv-sam/bin/sam
-install-node: node_modules/.installed
+install-node: node_modules/.installed benchmarks/node/node_modules/.installed
 
 demo: install-demo
 	$(BIN)/s3-stream-proxy demo $(DEMO_ARGS)
 
 test: install-system install-dev install-node check pytest
+
+# The benchmark suite of docs/benchmarks.md (about 10 minutes): nginx as S3 and as the peer, moto,
+# s3rver, serve, the Lambda runtime and the Node.js design; rewrites docs/benchmarks.md and its plots.
+# BENCH_ARGS=--quick for tiny sizes and one round; see `.venv/bin/python benchmarks/suite.py --help`.
+bench: install-nginx $(VENV)/.dev-installed install-node
+	$(BIN)/python benchmarks/suite.py $(BENCH_ARGS)
+
+# nginx alone, installed only when missing, as install-system does for the test packages.
+install-nginx:
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || \
+	if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
+	else echo "missing: nginx; run: sudo apt-get install nginx" >&2; exit 1; fi
 
 # The fast loop: unit, model and property tests on moto through uvicorn; leaves out s3rver, the
 # Lambda door, Chromium, AWS's runtime clients, the deploy checks and the demo processes.

@@ -846,13 +846,18 @@ def measure_runtime(
 
 @dataclass
 class Environment:
-    """The servers every scenario shares."""
+    """The servers the scenarios share. Each scenario has its own ``serve`` process (all named
+    ``serve``), so that the memory one scenario leaves behind does not count in another's peak."""
 
     env: dict[str, str]
     s3_endpoint: str
     serve: Target
+    """For single streams."""
     serve_1mib: Target
     nginx: Target
+    serve_concurrent: Target
+    serve_runtime: Target
+    """Next to the runtimes alone."""
 
 
 def run_single(environment: Environment, plan: Plan, round_: int) -> list[Sample]:
@@ -869,7 +874,7 @@ def run_single(environment: Environment, plan: Plan, round_: int) -> list[Sample
 
 def run_concurrent(environment: Environment, plan: Plan, round_: int) -> list[Sample]:
     """Each concurrency and size: serve and the nginx peer."""
-    targets = [environment.serve, environment.nginx]
+    targets = [environment.serve_concurrent, environment.nginx]
     samples = []
     for size in plan.concurrent_sizes:
         for concurrency in plan.concurrencies:
@@ -885,7 +890,7 @@ def run_runtimes(
 ) -> list[Sample]:
     """The two runtime designs alone behind the stub, and serve on the same object, alternated."""
     kinds = runtime_kinds(environment.env, stub.address, environment.s3_endpoint)
-    order: list[RuntimeKind | Target] = [kinds[0], environment.serve, kinds[1]]
+    order: list[RuntimeKind | Target] = [kinds[0], environment.serve_runtime, kinds[1]]
     if round_ % 2:
         order.reverse()
     samples = []
@@ -988,11 +993,14 @@ def run_all(
     nginx.pids = [peer.process.pid, *children(peer.process.pid)]
     serve = start_serve(processes, "serve", env, endpoint)
     serve_1mib = start_serve(processes, "serve 1 MiB chunks", env, endpoint, {"S3_PROXY_CHUNK_SIZE": str(MiB)})
-    environment = Environment(env, endpoint, serve, serve_1mib, nginx)
+    serve_concurrent = start_serve(processes, "serve (concurrent)", env, endpoint)
+    serve_runtime = start_serve(processes, "serve (runtime alone)", env, endpoint)
+    serve_concurrent.name = serve_runtime.name = serve.name
+    environment = Environment(env, endpoint, serve, serve_1mib, nginx, serve_concurrent, serve_runtime)
     relay, relay_process = start_relay(processes, env)
     relay_runtime = children(relay_process.process.pid)
     backends = start_backends(processes, env, files[plan.backend_size], work)
-    for target in (serve, serve_1mib, nginx, *backends):
+    for target in (serve, serve_1mib, nginx, serve_concurrent, serve_runtime, *backends):
         warm_up(target, key_for(plan.backend_size) if target in backends else SMALL_KEY)
     samples: list[Sample] = []
     for round_ in range(plan.rounds):

@@ -31,7 +31,9 @@ MARKED_BY_PATH = {
     "browser": ("browser/",),
     "deploy": ("test_deploy_",),
     "demo": ("test_demo_command.py",),
-    "lambda_door": ("test_faults.py",),  # benchmarks/faults.py: a Lambda runtime process per row
+    # benchmarks/faults.py: a Lambda runtime process per row; benchmarks/suite.py --quick: the
+    # runtimes behind a stub, the emulator, nginx, moto and s3rver
+    "lambda_door": ("test_faults.py", "test_bench_smoke.py"),
 }
 """Marker -> starts of test file paths (relative to ``tests/``) that get it."""
 

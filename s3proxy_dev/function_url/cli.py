@@ -123,6 +123,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "(sets AWS_LAMBDA_MAX_CONCURRENCY above 1; default: %(default)s)",
     )
     add(
+        "--snapstart",
+        action="store_true",
+        help="start the runtime as SnapStart does (AWS_LAMBDA_INITIALIZATION_TYPE=snap-start) and "
+        "answer its /runtime/restore/next once its init is done; logs the init and restore times",
+    )
+    add(
         "--header-timeout",
         type=_seconds,
         default=EmulatorConfig.header_timeout,
@@ -170,6 +176,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         command=args.command,
         pool_size=args.pool_size,
         concurrency=args.concurrency,
+        snap_start=args.snapstart,
         invoke_mode=args.invoke_mode,
         event_format=args.event_format,
         function=function,

@@ -58,7 +58,7 @@ class ConcurrentEnvironment(ExecutionEnvironment):
             message = f"{self.concurrency} invocations are already polling or running (AWS_LAMBDA_MAX_CONCURRENCY)"
             raise RuntimeApiRefusal(403, "InvalidStateTransition", message)
         self.state = State.READY
-        self.ever_ready.set()
+        self.note_ready()
         self._polling += 1
         try:
             invocation = await self._queue.take()
@@ -103,6 +103,7 @@ class ConcurrentEnvironment(ExecutionEnvironment):
             self._stop(request_id)
         self.state = State.STARTED
         self.init_error = None
+        self._started_at, self._restored_at = time.monotonic(), None
         for invocation in running:
             await invocation.channel.fail(failure)
 

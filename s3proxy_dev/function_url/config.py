@@ -86,6 +86,9 @@ class EmulatorConfig:
     # Invocations each runtime process serves at once, as on Lambda Managed Instances: above
     # 1 the runtime gets AWS_LAMBDA_MAX_CONCURRENCY and may hold that many /next calls open.
     concurrency: int = 1
+    # SnapStart: the runtime starts with AWS_LAMBDA_INITIALIZATION_TYPE=snap-start and may
+    # call /runtime/restore/next once its init is done (see environment.restore_next).
+    snap_start: bool = False
     invoke_mode: UrlInvokeMode = "RESPONSE_STREAM"
     # "rest" presents each request as an API Gateway REST API would, on stage `rest_stage`.
     event_format: EventFormat = "function-url"

@@ -68,6 +68,12 @@ class ExecutionEnvironment:
         self.ever_ready = asyncio.Event()
         self._watchdog: asyncio.Task[None] | None = None
         self._poller: asyncio.Task[Any] | None = None
+        # SnapStart (docs snapstart-monitoring.html: "Init Duration", "Restore Duration"): the
+        # seconds from the process start to its /restore/next, and from the answer to /next.
+        self._started_at = time.monotonic()
+        self._restored_at: float | None = None
+        self.init_seconds: float | None = None
+        self.restore_seconds: float | None = None
 
     def _refuse(self, target: State) -> RuntimeApiRefusal:
         message = (
@@ -88,7 +94,7 @@ class ExecutionEnvironment:
         if self.state not in (State.STARTED, State.READY, State.RESPONSE_SENT):
             raise self._refuse(State.READY)
         self.state = State.READY
-        self.ever_ready.set()
+        self.note_ready()
         invocation = await self._take_as_only_poller()
         invocation.deadline = time.time() + self._timeout
         self.current = invocation
@@ -108,6 +114,27 @@ class ExecutionEnvironment:
         finally:
             if self._poller is me:
                 self._poller = None
+
+    def note_ready(self) -> None:
+        """The runtime called ``/next``: init (and restore, with SnapStart) is over."""
+        if self._restored_at is not None and self.restore_seconds is None:
+            self.restore_seconds = time.monotonic() - self._restored_at
+            log.info("SnapStart restore: %.1f ms from /restore/next to /next", self.restore_seconds * 1000)
+        self.ever_ready.set()
+
+    def restore_next(self) -> None:
+        """Serve SnapStart's ``GET /restore/next`` (docs runtimes-api.html): the init is done.
+
+        Lambda would snapshot the environment now and answer once a copy is restored; the
+        emulator keeps the process as it is and answers at once, so what follows is the
+        runtime's own after-restore work.  Raises :class:`RuntimeApiRefusal` (403) after the init.
+        """
+        if self.state is not State.STARTED or self._restored_at is not None:
+            raise self._refuse(State.READY)
+        now = time.monotonic()
+        self.init_seconds = now - self._started_at
+        self._restored_at = now
+        log.info("SnapStart init: %.1f ms from the runtime's start to /restore/next", self.init_seconds * 1000)
 
     async def undeliverable(self, invocation: Invocation) -> None:
         """The ``/next`` answer carrying ``invocation`` could not be written: queue it again."""
@@ -151,6 +178,7 @@ class ExecutionEnvironment:
         self.current = None
         self.state = State.STARTED
         self.init_error = None
+        self._started_at, self._restored_at = time.monotonic(), None
         if running is not None:
             await running.channel.fail(failure)
 

@@ -46,7 +46,7 @@ def runtime_environment(config: EmulatorConfig, api_address: str) -> dict[str, s
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
             "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function.name}",
             "AWS_LAMBDA_LOG_STREAM_NAME": stream_name,
-            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "snap-start" if config.snap_start else "on-demand",
             "AWS_REGION": function.region,
             "AWS_DEFAULT_REGION": function.region,
             "TZ": ":UTC",

@@ -26,6 +26,8 @@ log = logging.getLogger("s3proxy_dev.function_url")
 
 NEXT_PATH = "/2018-06-01/runtime/invocation/next"
 INIT_ERROR_PATH = "/2018-06-01/runtime/init/error"
+RESTORE_NEXT_PATH = "/2018-06-01/runtime/restore/next"
+RESTORE_ERROR_PATH = "/2018-06-01/runtime/restore/error"
 INVOCATION_POST = re.compile(r"^/2018-06-01/runtime/invocation/([^/]+)/(response|error)$")
 ERROR_TYPE_SHAPE = re.compile(r"(Runtime|Function)\.[A-Z][a-zA-Z]+")
 MAX_ERROR_BODY = 6 * MIB
@@ -101,13 +103,17 @@ class RuntimeApi:
         match = INVOCATION_POST.match(path)
         if path == NEXT_PATH and method == "GET":
             await self._next(stream)
-        elif path == INIT_ERROR_PATH and method == "POST":
+        elif path in (INIT_ERROR_PATH, RESTORE_ERROR_PATH) and method == "POST":
             await self._init_error(stream, request)
+        elif path == RESTORE_NEXT_PATH and method == "GET" and self._config.snap_start:
+            await read_body(stream, 0)
+            self._env.restore_next()
+            await stream.send_simple(200, [("content-type", "application/json")], b"{}")
         elif match and method == "POST" and match[2] == "response":
             await self._response(stream, request, unquote(match[1]))
         elif match and method == "POST":
             await self._error(stream, request, unquote(match[1]))
-        elif match or path in (NEXT_PATH, INIT_ERROR_PATH):
+        elif match or path in (NEXT_PATH, INIT_ERROR_PATH, RESTORE_NEXT_PATH, RESTORE_ERROR_PATH):
             raise RuntimeApiRefusal(405, "MethodNotAllowed", f"{method} is not allowed on {path}")
         else:
             raise RuntimeApiRefusal(404, "NotFound", f"no Runtime API endpoint at {path}")

@@ -19,6 +19,7 @@ from service import logformat
 from service.lambda_bridge.concurrency import max_concurrency
 from service.lambda_bridge.runtime import BridgeOptions, Runtime, report_init_error
 from service.lambda_bridge.runtime_api import RUNTIME_API_VARIABLE, RuntimeAddress, RuntimeAPIClient
+from service.lambda_bridge.snapstart import is_snap_start
 from service.settings import ConfigError, Settings
 
 logger = logging.getLogger("service.lambda_bridge")
@@ -87,7 +88,7 @@ def load_service_app() -> tuple[ASGIApp, BridgeOptions]:
     # Imported here so a broken app module surfaces as an init error, not a crash on import.
     from service.app import create_app
 
-    options = BridgeOptions.from_settings(settings, max_concurrency(os.environ))
+    options = BridgeOptions.from_settings(settings, max_concurrency(os.environ), is_snap_start(os.environ))
     return create_app(settings, door="lambda"), options
 
 

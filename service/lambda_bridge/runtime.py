@@ -27,6 +27,7 @@ from service.lambda_bridge.events import HTTPRequest, parse_event
 from service.lambda_bridge.framing import ErrorReport
 from service.lambda_bridge.lifespan import Lifespan
 from service.lambda_bridge.runtime_api import NextInvocation, RuntimeAPIClient
+from service.lambda_bridge.snapstart import AFTER_RESTORE_ERROR, RestoreFailed
 from service.requestfacts import TRACE_SCOPE_KEY
 from service.settings import ConfigError, InvokeMode, Settings
 from service.tracing import AFTER_RESPONSE_SCOPE_KEY
@@ -48,11 +49,13 @@ class BridgeOptions:
     deadline_margin: float = 1.0
     concurrency: int = 1
     """Invocations served at once (``AWS_LAMBDA_MAX_CONCURRENCY``, :mod:`.concurrency`)."""
+    snap_start: bool = False
+    """Started for a SnapStart snapshot: wait for the restore before serving (:mod:`.snapstart`)."""
 
     @classmethod
-    def from_settings(cls, settings: Settings, concurrency: int = 1) -> BridgeOptions:
+    def from_settings(cls, settings: Settings, concurrency: int = 1, snap_start: bool = False) -> BridgeOptions:
         """Take ``lambda_invoke_mode`` and ``lambda_deadline_margin`` from the settings."""
-        return cls(settings.lambda_invoke_mode, settings.lambda_deadline_margin, concurrency)
+        return cls(settings.lambda_invoke_mode, settings.lambda_deadline_margin, concurrency, snap_start)
 
 
 class Runtime:
@@ -75,7 +78,7 @@ class Runtime:
             await self._lifespan.startup()
         except LifespanStartupError as exc:
             return await report_init_error(self._client, "Runtime.LifespanStartupFailed", exc)
-        serving = asyncio.ensure_future(self.serve_forever())
+        serving = asyncio.ensure_future(self._restore_then_serve())
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, serving.cancel)
@@ -90,11 +93,39 @@ class Runtime:
         except (OSError, RuntimeAPIError):
             logger.exception("the Runtime API failed; exiting")
             return EXIT_FAILURE
+        except RestoreFailed:
+            return EXIT_FAILURE
         finally:
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(signum)
             await self._lifespan.shutdown()
         return EXIT_OK
+
+    async def _restore_then_serve(self) -> None:
+        if self._options.snap_start:
+            await self._restore()
+        await self.serve_forever()
+
+    async def _restore(self) -> None:
+        """SnapStart: wait at ``/restore/next`` while Lambda snapshots, then replace the app's
+        lifespan (its S3 client and pool) with a fresh one.
+
+        Raises:
+            RestoreFailed: the fresh start failed (reported to ``/restore/error``).
+            RuntimeAPIError, OSError: the Runtime API failed.
+        """
+        await self._client.restore_next()
+        started = time.monotonic()
+        try:
+            await self._lifespan.shutdown()
+            self._lifespan = Lifespan(self._app)
+            await self._lifespan.startup()
+        except Exception as exc:
+            logger.error("the start after a SnapStart restore failed: %s", exc, exc_info=exc)
+            await self._client.post_restore_error(ErrorReport.from_exception(AFTER_RESTORE_ERROR, exc, with_trace=True))
+            raise RestoreFailed(str(exc)) from exc
+        elapsed_ms = (time.monotonic() - started) * 1000
+        logger.info("restored from a SnapStart snapshot; the app restarted in %.1f ms", elapsed_ms)
 
     async def serve_forever(self) -> None:
         """Take invocations from ``/next`` and answer each.

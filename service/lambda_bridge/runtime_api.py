@@ -186,6 +186,24 @@ class RuntimeAPIClient:
         target = f"{API_PREFIX}/invocation/{quote(request_id, safe='')}/response"
         return ResponseStream(connection, target, self.address.host_header)
 
+    async def restore_next(self) -> None:
+        """SnapStart: ``GET /restore/next``, answered only once Lambda has restored the snapshot
+        taken while it waited (docs runtimes-api.html, "After restore").
+
+        Raises:
+            RuntimeAPIError, OSError: the Runtime API failed or did not answer 200.
+        """
+        what = "restore next"
+        reply = await self._exchange(what, "GET", "/restore/next")
+        if reply.status != 200:
+            raise RuntimeAPIError(what, reply.status, reply.body[:200].decode("utf-8", "replace"))
+
+    async def post_restore_error(self, report: ErrorReport) -> None:
+        """SnapStart: report that the work after a restore failed.  Raises unless 202."""
+        what = "restore error"
+        body = report.to_json()
+        _expect_accepted(what, await self._exchange(what, "POST", "/restore/error", body, report.error_type))
+
     async def post_response(self, request_id: str, payload: bytes) -> None:
         """Post a buffered JSON result (at most 6 MB).  Raises ``RuntimeAPIError`` unless 202."""
         what = "buffered response"

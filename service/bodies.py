@@ -152,8 +152,9 @@ def _window_after_break(result: GetResult, etag: str, rest: ByteRange) -> tuple[
     Raises:
         StreamBroken: the answer is of another version, or does not hold ``rest``.
     """
-    if result.meta.etag == etag and covers(result.meta, rest):
-        return window(result.meta, rest)
+    skip = _offset(result.meta, rest) if result.meta.etag == etag else None
+    if skip is not None:
+        return skip, rest.length
     result.body.close()
     if result.meta.etag != etag:
         raise StreamBroken(_CHANGED)

@@ -139,6 +139,26 @@ def relay(backend: Backend) -> Iterator[Relay]:
         yield running
 
 
+@pytest.fixture(scope="module")
+def moto_relay(moto: Backend) -> Iterator[Relay]:
+    """A relay in front of moto shared by one module's tests, for modules whose servers are
+    module-scoped; :func:`_moto_relay_without_fault` clears its fault around each test."""
+    with relay_to(moto.endpoint_url) as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def _moto_relay_without_fault(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each test that uses :func:`moto_relay` starts and ends with no fault on it."""
+    if "moto_relay" not in request.fixturenames:
+        yield
+        return
+    shared: Relay = request.getfixturevalue("moto_relay")
+    shared.fault = None
+    yield
+    shared.fault = None
+
+
 ProxyFactory = Callable[..., str]
 
 

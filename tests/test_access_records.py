@@ -35,7 +35,7 @@ from tests.access_records import ACCESS_LOGGER, Access, LogFile, records
 from tests.function_url.client import Observed, fetch
 from tests.oracles.cases import OracleRequest
 from tests.support.backends import CREDENTIALS, Backend, seed_bucket
-from tests.support.relay import CutAfter, Relay, StallAfter, Throttle, relay_to
+from tests.support.relay import CutAfter, Relay, StallAfter, Throttle
 from tests.support.servers import serve_function_url, serve_proxy
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,19 +54,6 @@ PLAUSIBLE_MS = 20_000.0
 @pytest.fixture(scope="module")
 def bucket(moto: Backend) -> str:
     return seed_bucket(moto, "records", {"docs/a.bin": SMALL, "large.bin": LARGE, "eight.bin": EIGHT})
-
-
-@pytest.fixture(scope="module")
-def relay(moto: Backend) -> Iterator[Relay]:
-    with relay_to(moto.endpoint_url) as running:
-        yield running
-
-
-@pytest.fixture(autouse=True)
-def _healthy_relay(relay: Relay) -> Iterator[None]:
-    relay.fault = None
-    yield
-    relay.fault = None
 
 
 @pytest.fixture(scope="module", params=["uvicorn", "function-url"])
@@ -90,10 +77,12 @@ class Target:
 
 @pytest.fixture(scope="module")
 def target(
-    door: str, log_format: LogFormat, bucket: str, relay: Relay, tmp_path_factory: pytest.TempPathFactory
+    door: str, log_format: LogFormat, bucket: str, moto_relay: Relay, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Target]:
     log = LogFile(tmp_path_factory.mktemp("records") / "stderr.log", log_format)
-    settings = Settings(bucket=bucket, endpoint_url=relay.url, region="us-east-1", max_attempts=1, resume_attempts=0)
+    settings = Settings(
+        bucket=bucket, endpoint_url=moto_relay.url, region="us-east-1", max_attempts=1, resume_attempts=0
+    )
     if door == "uvicorn":
         with serve_command(dataclasses.replace(settings, log_format=log_format), log.path) as (url, _):
             yield Target(url, log, door)
@@ -294,9 +283,9 @@ def test_a_client_that_leaves_mid_stream(target: Target) -> None:
     assert_times(record)
 
 
-def test_an_s3_body_that_breaks_mid_stream(target: Target, relay: Relay) -> None:
+def test_an_s3_body_that_breaks_mid_stream(target: Target, moto_relay: Relay) -> None:
     target.log.skip()
-    relay.fault = CutAfter(limit=2 * MiB)
+    moto_relay.fault = CutAfter(limit=2 * MiB)
     observed = get(target.url, "/eight.bin")
     assert (observed.status, observed.complete) == (200, False)
     assert 0 < len(observed.body) < 8 * MiB
@@ -318,12 +307,12 @@ def test_an_s3_body_that_breaks_mid_stream(target: Target, relay: Relay) -> None
 
 @pytest.fixture(scope="module")
 def resuming(
-    door: str, log_format: LogFormat, bucket: str, relay: Relay, tmp_path_factory: pytest.TempPathFactory
+    door: str, log_format: LogFormat, bucket: str, moto_relay: Relay, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Target]:
     """Like ``target``, but resuming a broken S3 body twice (``S3_PROXY_RESUME_ATTEMPTS`` 2)."""
     log = LogFile(tmp_path_factory.mktemp("resuming") / "stderr.log", log_format)
     settings = Settings(
-        bucket=bucket, endpoint_url=relay.url, region="us-east-1", max_attempts=1, log_format=log_format
+        bucket=bucket, endpoint_url=moto_relay.url, region="us-east-1", max_attempts=1, log_format=log_format
     )
     if door == "uvicorn":
         with serve_command(settings, log.path) as (url, _):
@@ -333,13 +322,13 @@ def resuming(
         yield Target(url, log, door)
 
 
-def test_a_resumed_stream_counts_its_resumes(resuming: Target, relay: Relay) -> None:
+def test_a_resumed_stream_counts_its_resumes(resuming: Target, moto_relay: Relay) -> None:
     resuming.log.skip()
-    relay.queued = [CutAfter(limit=2 * MiB), CutAfter(limit=2 * MiB)]
+    moto_relay.queued = [CutAfter(limit=2 * MiB), CutAfter(limit=2 * MiB)]
     try:
         observed = get(resuming.url, "/eight.bin")
     finally:
-        relay.queued = []
+        moto_relay.queued = []
     assert (observed.status, observed.complete, observed.body == EIGHT) == (200, True, True)
     (record,) = resuming.log.next_records()
     assert record.facts == expected(
@@ -360,20 +349,20 @@ def test_a_resumed_stream_counts_its_resumes(resuming: Target, relay: Relay) -> 
 
 @pytest.fixture(scope="module")
 def short_function(
-    log_format: LogFormat, bucket: str, relay: Relay, tmp_path_factory: pytest.TempPathFactory
+    log_format: LogFormat, bucket: str, moto_relay: Relay, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Target]:
     """The runtime behind the emulator with Lambda's limits and a TIMEOUT-second function."""
     log = LogFile(tmp_path_factory.mktemp("deadline") / "runtime.log", log_format)
-    settings = Settings(bucket=bucket, endpoint_url=relay.url, region="us-east-1", log_format=log_format)
+    settings = Settings(bucket=bucket, endpoint_url=moto_relay.url, region="us-east-1", log_format=log_format)
     with serve_function_url(settings, timeout=TIMEOUT, limits=PlatformLimits(), runtime_output=log.path) as url:
         yield Target(url, log, "function-url")
 
 
 @pytest.mark.lambda_door
 @pytest.mark.parametrize("cause", ["too large to drain", "stalled S3"])
-def test_a_stream_cut_at_the_lambda_deadline(short_function: Target, relay: Relay, cause: str) -> None:
+def test_a_stream_cut_at_the_lambda_deadline(short_function: Target, moto_relay: Relay, cause: str) -> None:
     if cause == "stalled S3":
-        relay.fault = StallAfter(limit=8 * MiB)
+        moto_relay.fault = StallAfter(limit=8 * MiB)
     short_function.log.skip()
     observed = get(short_function.url, "/large.bin")
     assert (observed.status, observed.complete) == (200, False)
@@ -412,8 +401,8 @@ def test_a_client_request_id_is_ignored_by_default(target: Target) -> None:
 
 
 @pytest.fixture(scope="module")
-def trusting_proxy(bucket: str, relay: Relay) -> Iterator[str]:
-    settings = Settings(bucket=bucket, endpoint_url=relay.url, region="us-east-1", trust_request_id=True)
+def trusting_proxy(bucket: str, moto_relay: Relay) -> Iterator[str]:
+    settings = Settings(bucket=bucket, endpoint_url=moto_relay.url, region="us-east-1", trust_request_id=True)
     with serve_proxy(settings) as url:
         yield url
 
@@ -467,17 +456,17 @@ def test_every_line_either_process_writes_is_a_json_record(target: Target) -> No
 
 @pytest.mark.parametrize("log_format", ["json", "text"])
 def test_a_stream_cut_at_serves_shutdown_timeout(
-    bucket: str, relay: Relay, log_format: LogFormat, tmp_path: Path
+    bucket: str, moto_relay: Relay, log_format: LogFormat, tmp_path: Path
 ) -> None:
-    relay.fault = Throttle(bytes_per_second=2 * MiB)
+    moto_relay.fault = Throttle(bytes_per_second=2 * MiB)
     log = LogFile(tmp_path / "stderr.log", log_format)
     settings = Settings(
-        bucket=bucket, endpoint_url=relay.url, region="us-east-1", shutdown_timeout=1.0, log_format=log_format
+        bucket=bucket, endpoint_url=moto_relay.url, region="us-east-1", shutdown_timeout=1.0, log_format=log_format
     )
     with serve_command(settings, log.path) as (url, process):
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
             download = pool.submit(get, url, "/eight.bin")
-            relay.wait_until(lambda r: r.downstream_bytes > MiB)
+            moto_relay.wait_until(lambda r: r.downstream_bytes > MiB)
             process.send_signal(signal.SIGTERM)  # once: a second one makes uvicorn exit at once
             observed = download.result(timeout=30)
         process.wait(timeout=20)  # uvicorn ends by raising the signal again, after its shutdown

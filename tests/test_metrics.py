@@ -31,7 +31,7 @@ from service.signing import Grant, signed_url
 from tests.function_url.client import Observed, fetch
 from tests.oracles.cases import OracleRequest
 from tests.support.backends import Backend, seed_bucket
-from tests.support.relay import CutAfter, Relay, Throttle, relay_to
+from tests.support.relay import CutAfter, Relay, Throttle
 from tests.support.servers import serve_proxy
 
 MiB = 1024 * 1024
@@ -49,21 +49,10 @@ def bucket(moto: Backend) -> str:
 
 
 @pytest.fixture(scope="module")
-def relay(moto: Backend) -> Iterator[Relay]:
-    with relay_to(moto.endpoint_url) as running:
-        yield running
-
-
-@pytest.fixture(autouse=True)
-def _healthy_relay(relay: Relay) -> Iterator[None]:
-    relay.fault = None
-    yield
-    relay.fault = None
-
-
-@pytest.fixture(scope="module")
-def proxy(bucket: str, relay: Relay) -> Iterator[str]:
-    settings = Settings(bucket=bucket, endpoint_url=relay.url, region="us-east-1", max_attempts=1, resume_attempts=0)
+def proxy(bucket: str, moto_relay: Relay) -> Iterator[str]:
+    settings = Settings(
+        bucket=bucket, endpoint_url=moto_relay.url, region="us-east-1", max_attempts=1, resume_attempts=0
+    )
     with serve_proxy(settings) as url:
         yield url
 
@@ -225,8 +214,8 @@ def test_a_bad_key_asks_s3_nothing(proxy: str) -> None:
     }
 
 
-def test_a_client_that_leaves_mid_stream(proxy: str, relay: Relay, caplog: pytest.LogCaptureFixture) -> None:
-    relay.fault = Throttle(bytes_per_second=4 * MiB)
+def test_a_client_that_leaves_mid_stream(proxy: str, moto_relay: Relay, caplog: pytest.LogCaptureFixture) -> None:
+    moto_relay.fault = Throttle(bytes_per_second=4 * MiB)
     before = scrape(proxy)
     with caplog.at_level(logging.INFO, logger=ACCESS):
         with httpx.stream("GET", f"{proxy}/eight.bin") as response:
@@ -251,8 +240,8 @@ def test_a_client_that_leaves_mid_stream(proxy: str, relay: Relay, caplog: pytes
     assert_times(before, after, facts)
 
 
-def test_an_s3_body_that_breaks_mid_stream(proxy: str, relay: Relay, caplog: pytest.LogCaptureFixture) -> None:
-    relay.fault = CutAfter(limit=2 * MiB)
+def test_an_s3_body_that_breaks_mid_stream(proxy: str, moto_relay: Relay, caplog: pytest.LogCaptureFixture) -> None:
+    moto_relay.fault = CutAfter(limit=2 * MiB)
     before = scrape(proxy)
     with caplog.at_level(logging.INFO, logger=ACCESS):
         observed = get(proxy, "/eight.bin")
@@ -279,8 +268,8 @@ def test_the_proxys_own_paths_are_not_counted(proxy: str) -> None:
     assert moved(before, scrape(proxy)) == {}
 
 
-def test_every_s3_error_kind_is_shown_from_the_start(bucket: str, relay: Relay) -> None:
-    settings = Settings(bucket=bucket, endpoint_url=relay.url, region="us-east-1")
+def test_every_s3_error_kind_is_shown_from_the_start(bucket: str, moto_relay: Relay) -> None:
+    settings = Settings(bucket=bucket, endpoint_url=moto_relay.url, region="us-east-1")
     with serve_proxy(settings) as url:
         samples = scrape(url)
     kinds = {
@@ -312,8 +301,8 @@ def test_openmetrics_when_asked(proxy: str) -> None:
     assert response.text.endswith("# EOF\n")
 
 
-def test_metrics_need_no_signed_link(bucket: str, relay: Relay) -> None:
-    settings = Settings(bucket=bucket, endpoint_url=relay.url, region="us-east-1", signing_secrets=(SECRET,))
+def test_metrics_need_no_signed_link(bucket: str, moto_relay: Relay) -> None:
+    settings = Settings(bucket=bucket, endpoint_url=moto_relay.url, region="us-east-1", signing_secrets=(SECRET,))
     with serve_proxy(settings) as url:
         assert httpx.get(f"{url}/docs/a.bin").status_code == 403
         link = signed_url(url, Grant("docs/a.bin", int(time.time()) + 60, (), None), SECRET)
@@ -323,8 +312,8 @@ def test_metrics_need_no_signed_link(bucket: str, relay: Relay) -> None:
     assert after["s3proxy_requests_total", (("outcome", "complete"), ("status", "200"))] == 1
 
 
-def test_metrics_switched_off(bucket: str, relay: Relay) -> None:
-    settings = Settings(bucket=bucket, endpoint_url=relay.url, region="us-east-1", metrics=False)
+def test_metrics_switched_off(bucket: str, moto_relay: Relay) -> None:
+    settings = Settings(bucket=bucket, endpoint_url=moto_relay.url, region="us-east-1", metrics=False)
     with serve_proxy(settings) as url:
         assert httpx.get(f"{url}/_s3proxy/metrics").status_code == 404
         assert httpx.get(f"{url}/_s3proxy/health").status_code == 200
@@ -381,9 +370,9 @@ def test_the_grafana_dashboard_asks_only_for_metrics_the_proxy_exports(proxy: st
     assert "s3proxy_s3_errors_total" in asked
 
 
-def test_each_app_counts_alone(proxy: str, bucket: str, relay: Relay) -> None:
+def test_each_app_counts_alone(proxy: str, bucket: str, moto_relay: Relay) -> None:
     """The registry is the app's, not the library's global one: two apps in one process."""
-    settings = Settings(bucket=bucket, endpoint_url=relay.url, region="us-east-1")
+    settings = Settings(bucket=bucket, endpoint_url=moto_relay.url, region="us-east-1")
     with serve_proxy(settings) as other:
         before = scrape(proxy)
         assert get(other, "/docs/a.bin").status == 200

@@ -26,7 +26,7 @@ from service.settings import LogFormat, Settings
 from tests.function_url.client import Observed, fetch
 from tests.oracles.cases import OracleRequest
 from tests.support.backends import Backend, seed_bucket
-from tests.support.relay import CutAfter, Relay, relay_to
+from tests.support.relay import CutAfter, Relay
 from tests.support.servers import serve_function_url
 
 pytestmark = pytest.mark.lambda_door
@@ -55,19 +55,6 @@ UNITS = {
 @pytest.fixture(scope="module")
 def bucket(moto: Backend) -> str:
     return seed_bucket(moto, "emf", {"docs/a.bin": SMALL, "eight.bin": EIGHT, "large.bin": LARGE})
-
-
-@pytest.fixture(scope="module")
-def relay(moto: Backend) -> Iterator[Relay]:
-    with relay_to(moto.endpoint_url) as running:
-        yield running
-
-
-@pytest.fixture(autouse=True)
-def _healthy_relay(relay: Relay) -> Iterator[None]:
-    relay.fault = None
-    yield
-    relay.fault = None
 
 
 @dataclasses.dataclass
@@ -100,9 +87,11 @@ def start(settings: Settings, output: Path, **options: Any) -> Any:
 
 
 @pytest.fixture(scope="module")
-def function(bucket: str, relay: Relay, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Function]:
+def function(bucket: str, moto_relay: Relay, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Function]:
     output = tmp_path_factory.mktemp("emf") / "runtime.log"
-    settings = Settings(bucket=bucket, endpoint_url=relay.url, region="us-east-1", max_attempts=1, resume_attempts=0)
+    settings = Settings(
+        bucket=bucket, endpoint_url=moto_relay.url, region="us-east-1", max_attempts=1, resume_attempts=0
+    )
     with start(settings, output) as url:
         yield Function(url, output)
 
@@ -208,9 +197,9 @@ def test_a_missing_key(function: Function) -> None:
     assert metrics == expected(access, s3_errors=("not_found",))
 
 
-def test_an_s3_body_that_breaks_mid_stream(function: Function, relay: Relay) -> None:
+def test_an_s3_body_that_breaks_mid_stream(function: Function, moto_relay: Relay) -> None:
     function.skip()
-    relay.fault = CutAfter(limit=2 * MiB)
+    moto_relay.fault = CutAfter(limit=2 * MiB)
     observed = get(function.url, "/eight.bin")
     assert (observed.status, observed.complete) == (200, False)
     access, metrics = one_pair(function.next_lines())
@@ -218,8 +207,8 @@ def test_an_s3_body_that_breaks_mid_stream(function: Function, relay: Relay) -> 
     assert metrics == expected(access, s3_errors=("body_broken",))
 
 
-def test_a_stream_cut_at_the_lambda_deadline(bucket: str, relay: Relay, tmp_path: Path) -> None:
-    settings = Settings(bucket=bucket, endpoint_url=relay.url, region="us-east-1")
+def test_a_stream_cut_at_the_lambda_deadline(bucket: str, moto_relay: Relay, tmp_path: Path) -> None:
+    settings = Settings(bucket=bucket, endpoint_url=moto_relay.url, region="us-east-1")
     with start(settings, tmp_path / "runtime.log", timeout=TIMEOUT, limits=PlatformLimits()) as url:
         function = Function(url, tmp_path / "runtime.log")
         observed = get(url, "/large.bin")
@@ -232,11 +221,11 @@ def test_a_stream_cut_at_the_lambda_deadline(bucket: str, relay: Relay, tmp_path
 
 @pytest.mark.parametrize("log_format", ["text"])
 def test_the_record_is_json_whatever_the_log_format(
-    bucket: str, relay: Relay, tmp_path: Path, log_format: LogFormat
+    bucket: str, moto_relay: Relay, tmp_path: Path, log_format: LogFormat
 ) -> None:
     """With text logs (and a level above INFO) the metrics record is still one EMF JSON line."""
     settings = Settings(
-        bucket=bucket, endpoint_url=relay.url, region="us-east-1", log_format=log_format, log_level="WARNING"
+        bucket=bucket, endpoint_url=moto_relay.url, region="us-east-1", log_format=log_format, log_level="WARNING"
     )
     with start(settings, tmp_path / "runtime.log") as url:
         function = Function(url, tmp_path / "runtime.log")
@@ -248,9 +237,9 @@ def test_the_record_is_json_whatever_the_log_format(
     assert metrics["requestId"] == observed.value("x-amzn-requestid")
 
 
-def test_no_records_unless_switched_on(bucket: str, relay: Relay, tmp_path: Path) -> None:
+def test_no_records_unless_switched_on(bucket: str, moto_relay: Relay, tmp_path: Path) -> None:
     output = tmp_path / "runtime.log"
-    settings = Settings(bucket=bucket, endpoint_url=relay.url, region="us-east-1")
+    settings = Settings(bucket=bucket, endpoint_url=moto_relay.url, region="us-east-1")
     with serve_function_url(settings, runtime_output=output) as url:
         assert get(url, "/docs/a.bin").status == 200
         deadline = time.monotonic() + 15

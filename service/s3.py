@@ -134,20 +134,33 @@ class ObjectBody:
         self._stream = stream
 
     async def chunks(self, size: int) -> AsyncIterator[bytes]:
-        """Yield the body in chunks of at most ``size`` bytes.
+        """Yield the body as it arrives, in chunks of at most ``size`` bytes.
+
+        Each chunk is what the connection has buffered (aiohttp's ``StreamReader.readany``),
+        split only where it is larger than ``size``. Not ``StreamingBody.read(size)``:
+        aiohttp raises a stream's flow-control limit to twice the largest ``read(n)`` asked
+        (``set_read_chunk_size``), so large reads would let every stream buffer that much of
+        S3's body; ``readany`` keeps the limit at aiohttp's own (64 KiB low, 128 KiB high
+        water), yet hands on all of it at once when S3 is faster than the client.
 
         Raises:
-            StreamBroken: S3 failed, timed out or ended short mid-body.
+            StreamBroken: S3 failed, timed out or ended short mid-body (aiohttp checks the
+                body against its ``Content-Length``).
         """
+        content = self._stream.content
         while True:
             try:
-                chunk = await self._stream.read(size)
+                data = await content.readany()
             except (BotoCoreError, aiohttp.ClientError, TimeoutError, OSError) as exc:
                 note_s3_error("body_broken")
                 raise StreamBroken(f"S3 body failed mid-stream: {type(exc).__name__}") from exc
-            if not chunk:
+            if not data:
                 return
-            yield chunk
+            if len(data) <= size:
+                yield data
+                continue
+            for start in range(0, len(data), size):
+                yield data[start : start + size]
 
     def close(self) -> None:
         """Close the body and release (drop) its connection at once. Safe to call twice."""
@@ -177,7 +190,7 @@ class Refusals:
 
 
 class ObjectStore:
-    """Reads objects of ``bucket`` through one shared aioboto3 S3 client.
+    """Reads objects of ``bucket`` through one shared aiobotocore S3 client.
 
     ``refusals`` says how S3's refusals are answered. ``signer`` presigns URLs (see
     :meth:`presigned_get`); it defaults to ``client``, and is another client when clients

@@ -189,8 +189,8 @@ def test_zip_layout_imports_come_only_from_the_layout(
     task_root: Path, isolated_python: Path, environment: dict[str, str]
 ) -> None:
     probe = (
-        "import json, sys, service, service.lambda_bridge.entry, uvicorn, uvloop, aioboto3, starlette, h11\n"
-        "modules = (service, uvicorn, uvloop, aioboto3, starlette, h11)\n"
+        "import json, sys, service, service.lambda_bridge.entry, uvicorn, uvloop, aiobotocore, starlette, h11\n"
+        "modules = (service, uvicorn, uvloop, aiobotocore, starlette, h11)\n"
         "print(json.dumps({'path': sys.path, 'files': [m.__file__ for m in modules]}))"
     )
     result = subprocess.run(

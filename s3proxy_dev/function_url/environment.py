@@ -75,6 +75,11 @@ class ExecutionEnvironment:
         self.init_seconds: float | None = None
         self.restore_seconds: float | None = None
 
+    @property
+    def waiting(self) -> int:
+        """Invocations queued for a runtime of the pool (this one or another) to take."""
+        return len(self._queue)
+
     def _refuse(self, target: State) -> RuntimeApiRefusal:
         message = (
             f"State transition from {self.state.value} to {target.value} failed for runtime. "

@@ -45,6 +45,10 @@ class InvocationQueue:
         self._items: deque[Invocation] = deque()
         self._changed = asyncio.Condition()
 
+    def __len__(self) -> int:
+        """How many invocations wait for a runtime to take them."""
+        return len(self._items)
+
     async def submit(self, invocation: Invocation) -> None:
         """Add ``invocation`` at the back of the queue."""
         async with self._changed:

@@ -4,17 +4,20 @@ against the emulator's ``concurrency``: both hold several invocations at once, a
 awslambdaric 4 forks that many worker processes, each polling ``/next``; aws-lambda-ric 4 runs
 its handlers concurrently in one process.  A handler that waits one second before answering is
 asked four times at once: with four invocations at a time the four answers come in about one
-second, where one at a time would need four.
+second, where one at a time would need four.  A request beyond the concurrency waits for a
+worker to come free.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from s3proxy_dev.function_url.concurrent import ConcurrentEnvironment
 from tests.function_url.client import Observed, fetch
 from tests.function_url.conftest import ORACLES, OracleRuntime, running
 from tests.oracles.cases import FunctionScript, OracleRequest
@@ -63,3 +66,29 @@ async def test_node_client_serves_four_invocations_at_once(
     env = (("ORACLE_CASES", str(held_scripts)), ("ORACLE_GATE_DIR", str(gate_dir)))
     runtime = OracleRuntime(node_ric_command, ORACLES / "node", env)
     _check(*await _four_at_once(runtime, "RESPONSE_STREAM"))
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    async with asyncio.timeout(20):
+        while not condition():
+            await asyncio.sleep(0.02)
+
+
+async def test_a_request_beyond_the_concurrency_waits_for_a_free_worker(
+    node_ric_command: tuple[str, ...], oracle_scripts: Path, gate_dir: Path
+) -> None:
+    # Lambda would place it in another environment, or throttle it with 429 when Managed
+    # Instances are saturated (lambda-managed-instances-scaling.html, -troubleshooting.html);
+    # the emulator's fixed pool holds it until a worker is free, and never refuses it.
+    env = (("ORACLE_CASES", str(oracle_scripts)), ("ORACLE_GATE_DIR", str(gate_dir)))
+    runtime = OracleRuntime(node_ric_command, ORACLES / "node", env)
+    async with running(runtime.config(invoke_mode="RESPONSE_STREAM", concurrency=2)) as emulator:
+        (environment,) = emulator.environments
+        assert isinstance(environment, ConcurrentEnvironment)
+        request = OracleRequest(target="/case/gated")
+        answers = [asyncio.create_task(fetch(emulator.url, request)) for _ in range(3)]
+        await _until(lambda: len(environment.running) == 2 and environment.waiting == 1)
+        assert not any(answer.done() for answer in answers)
+        (gate_dir / "gated").touch()
+        observed = await asyncio.gather(*answers)
+    assert [(answer.status, answer.body) for answer in observed] == [(200, b"first,second")] * 3

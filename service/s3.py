@@ -136,31 +136,29 @@ class ObjectBody:
     async def chunks(self, size: int) -> AsyncIterator[bytes]:
         """Yield the body as it arrives, in chunks of at most ``size`` bytes.
 
-        Each chunk is what the connection has buffered (aiohttp's ``StreamReader.readany``),
-        split only where it is larger than ``size``. Not ``StreamingBody.read(size)``:
-        aiohttp raises a stream's flow-control limit to twice the largest ``read(n)`` asked
-        (``set_read_chunk_size``), so large reads would let every stream buffer that much of
-        S3's body; ``readany`` keeps the limit at aiohttp's own (64 KiB low, 128 KiB high
-        water), yet hands on all of it at once when S3 is faster than the client.
+        Each chunk is what the connection has buffered, up to ``size``: when S3 sends faster
+        than the client takes, chunks are large and few (each costs a fixed amount of work
+        on the way out), and no more of S3's body is held than aiohttp's own flow control
+        lets in. Not ``StreamingBody.read(size)``: aiohttp raises a stream's buffer limit to
+        twice the largest ``read(n)`` asked (``StreamReader.set_read_chunk_size``), so with
+        a large ``size`` every stream would buffer that much more.
 
         Raises:
             StreamBroken: S3 failed, timed out or ended short mid-body (aiohttp checks the
                 body against its ``Content-Length``).
         """
         content = self._stream.content
+        # A wait asks for no more than the buffer's low-water mark, which leaves the limit as it is.
+        wait_for = min(size, content.get_read_buffer_limits()[0])
         while True:
             try:
-                data = await content.readany()
+                data = content.read_nowait(size) or await content.read(wait_for)
             except (BotoCoreError, aiohttp.ClientError, TimeoutError, OSError) as exc:
                 note_s3_error("body_broken")
                 raise StreamBroken(f"S3 body failed mid-stream: {type(exc).__name__}") from exc
             if not data:
                 return
-            if len(data) <= size:
-                yield data
-                continue
-            for start in range(0, len(data), size):
-                yield data[start : start + size]
+            yield data
 
     def close(self) -> None:
         """Close the body and release (drop) its connection at once. Safe to call twice."""

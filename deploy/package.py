@@ -4,7 +4,9 @@ The layout is what ``LAMBDA_TASK_ROOT`` (``/var/task``) holds at run time::
 
     bootstrap           the launcher (lambda/bootstrap), mode 0755
     service/            this project
-    <dependencies>/     starlette, aioboto3, uvicorn, h11, ... as wheels for the target
+    <dependencies>/     starlette, aiobotocore, uvicorn, h11, ... as wheels for the target
+    **/__pycache__/     byte code for the target's Python, when an interpreter of that version
+                        is at hand (see :func:`compile_bytecode`)
 
 Dependencies are installed with pip's cross-platform options (``--platform``,
 ``--python-version``, ``--implementation cp``, ``--only-binary=:all:``), as the Lambda
@@ -16,6 +18,7 @@ the target fails the build instead of compiling for the wrong platform.
 interpreter.  Usage::
 
     python deploy/package.py --target DIR --arch aarch64 --python-version 3.13 [--glibc 2.34]
+                             [--compile-with /path/to/python3.13]
 
 Exit status: 0 on success, 1 if pip or a file operation fails, 2 on bad arguments.
 """
@@ -125,6 +128,58 @@ def install_for_target(wheel: Path, staging: Path, platforms: Sequence[str], pyt
     shutil.rmtree(staging / "bin", ignore_errors=True)
 
 
+def bytecode_interpreter(python_version: str, chosen: str | None) -> str | None:
+    """The interpreter that compiles the layout's byte code: ``chosen`` if given, else this
+    one when it is ``python_version`` (``"3.13"``), else ``python3.13`` from ``PATH`` if it
+    runs and is that version; None when there is none.
+
+    Byte code is only valid for the minor version that wrote it (its magic number).
+
+    Raises:
+        PackageError: ``chosen`` does not run or is another version.
+    """
+    if chosen is not None:
+        if _version_of(chosen) != python_version:
+            raise PackageError(f"--compile-with {chosen} is not a working Python {python_version}")
+        return chosen
+    if f"{sys.version_info.major}.{sys.version_info.minor}" == python_version:
+        return sys.executable
+    found = shutil.which(f"python{python_version}")
+    return found if found and _version_of(found) == python_version else None
+
+
+def compile_bytecode(staging: Path, python: str) -> None:
+    """Compile every module in ``staging`` with ``python`` into ``__pycache__``.
+
+    Lambda's ``/var/task`` is read-only, so without byte code in the package each cold start
+    compiles every module it imports, in memory, and throws the result away. The byte code is
+    ``unchecked-hash`` (PEP 552; Python docs, py_compile "PycInvalidationMode"): used without
+    looking at the source's timestamp, which a zip keeps to two seconds and which a build may
+    reset, so a timestamp check could find every file stale. Optimisation level 0 (no ``-O``),
+    the level the launcher's ``python3 -m service lambda`` loads.
+
+    Raises:
+        PackageError: the compiler fails (a module with a syntax error for that Python).
+    """
+    command = [python, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash", str(staging)]
+    if subprocess.run(command, check=False).returncode != 0:
+        raise PackageError(f"compileall with {python} failed (output above)")
+
+
+def _version_of(python: str) -> str | None:
+    try:
+        result = subprocess.run(
+            [python, "-c", "import sys; print(*sys.version_info[:2], sep='.')"],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
 def add_launcher(source: Path, staging: Path) -> None:
     """Copy ``lambda/bootstrap`` to the package root, executable by everyone.
 
@@ -161,12 +216,22 @@ def publish(staging: Path, target: Path, *, clean: bool) -> None:
         shutil.move(str(path), target / path.name)
 
 
-def build(source: Path, target: Path, platforms: Sequence[str], python_version: str, *, clean: bool) -> None:
-    """Build the complete layout for ``platforms``/``python_version`` into ``target``.
+def build(
+    source: Path,
+    target: Path,
+    platforms: Sequence[str],
+    python_version: str,
+    *,
+    clean: bool,
+    compile_with: str | None = None,
+) -> None:
+    """Build the complete layout for ``platforms``/``python_version`` into ``target``, with
+    byte code when :func:`bytecode_interpreter` finds an interpreter (a warning otherwise).
 
     Raises:
         PackageError: any step fails.
     """
+    compiler = bytecode_interpreter(python_version, compile_with)
     if not clean and target.is_dir() and any(target.iterdir()):
         raise PackageError(f"{target} is not empty; pass --clean to replace its contents")
     with tempfile.TemporaryDirectory(prefix="s3-stream-proxy-package-") as scratch:
@@ -174,6 +239,14 @@ def build(source: Path, target: Path, platforms: Sequence[str], python_version: 
         staging = workdir / "staging"
         wheel = build_wheel(source, workdir)
         install_for_target(wheel, staging, platforms, python_version)
+        if compiler is None:
+            print(
+                f"package.py: warning: no Python {python_version} to compile byte code with (--compile-with);"
+                " without it Lambda compiles every module at each cold start",
+                file=sys.stderr,
+            )
+        else:
+            compile_bytecode(staging, compiler)
         add_launcher(source, staging)
         publish(staging, target, clean=clean)
 
@@ -203,6 +276,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--source", type=Path, default=ROOT, help="project checkout (default: %(default)s)")
     parser.add_argument("--clean", action="store_true", help="replace whatever --target already holds")
+    parser.add_argument(
+        "--compile-with",
+        metavar="PYTHON",
+        help="interpreter of the target version that compiles the byte code"
+        " (default: this one if it is that version, else pythonX.Y on PATH)",
+    )
     return parser
 
 
@@ -215,7 +294,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         parser.error(str(exc))
     try:
-        build(args.source.resolve(), args.target.resolve(), platforms, args.python_version, clean=args.clean)
+        build(
+            args.source.resolve(),
+            args.target.resolve(),
+            platforms,
+            args.python_version,
+            clean=args.clean,
+            compile_with=args.compile_with,
+        )
     except (PackageError, OSError) as exc:
         print(f"package.py: error: {exc}", file=sys.stderr)
         return EXIT_FAILURE

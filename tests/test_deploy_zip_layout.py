@@ -10,6 +10,7 @@ or the test's virtualenv.  The layout holds the product alone: no developer tool
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import platform
 import queue
@@ -130,6 +131,47 @@ def test_zip_layout_holds_the_product_only(task_root: Path) -> None:
     files = [path.relative_to(task_root).as_posix() for path in task_root.rglob("*") if path.is_file()]
     assert not [name for name in files if re.search(r"(^|/)(s3proxy_dev|function_url|demo)(/|$)", name)]
     assert not [name for name in files if name.startswith("moto")]
+
+
+def test_zip_layout_carries_byte_code_used_without_a_source_check(task_root: Path) -> None:
+    # Every module has byte code for this Python, hash-based and unchecked (PEP 552 flags 0b01),
+    # so a read-only /var/task never compiles: the loader takes the .pyc whatever the mtimes.
+    sources = sorted(task_root.rglob("*.py"))
+    assert len(sources) > 500
+    headers = {source: _pyc_header(source) for source in sources}
+    missing = [source for source, header in headers.items() if header is None]
+    assert not missing, missing[:5]
+    wrong = [source for source, header in headers.items() if header != (importlib.util.MAGIC_NUMBER, 0b01)]
+    assert not wrong, wrong[:5]
+
+
+def test_zip_layout_imports_its_byte_code_from_a_read_only_tree(
+    task_root: Path, isolated_python: Path, environment: dict[str, str]
+) -> None:
+    # -B: nothing is written (as on Lambda's read-only file system); -v names each module's origin.
+    result = subprocess.run(
+        [str(isolated_python / "python3"), "-B", "-v", "-c", "import service.lambda_bridge.entry, service.app"],
+        cwd=task_root,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    compiled = re.findall(r"^# code object from (.+\.py)$", result.stderr, re.MULTILINE)
+    loaded = re.findall(r"^# (.+\.pyc) matches ", result.stderr, re.MULTILINE)
+    assert not compiled, compiled[:5]
+    tag = sys.implementation.cache_tag
+    assert any(name.endswith(f"/service/__pycache__/app.{tag}.pyc") for name in loaded)
+
+
+def _pyc_header(source: Path) -> tuple[bytes, int] | None:
+    cached = Path(importlib.util.cache_from_source(str(source)))
+    if not cached.is_file():
+        return None
+    header = cached.read_bytes()[:8]
+    return header[:4], int.from_bytes(header[4:8], "little")
 
 
 def test_zip_layout_serves_through_the_function_url_emulator(

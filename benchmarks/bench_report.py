@@ -483,7 +483,7 @@ def machine() -> str:
 TUNING = """\
 ## Tuning
 
-- **Chunk size** (`S3_PROXY_CHUNK_SIZE`, bytes, default 262144): the most bytes of S3's body
+- **Chunk size** (`S3_PROXY_CHUNK_SIZE`, bytes, default 131072): the most bytes of S3's body
   the proxy hands on in one piece. A piece is whatever the S3 connection has buffered, up to
   that size: when the client takes bytes as fast as S3 sends them, pieces are small; when the
   client is the slower side, S3's bytes pile up to aiohttp's flow-control limit (128 KiB plus
@@ -491,11 +491,11 @@ TUNING = """\
   ASGI message, the middleware, a socket write), so large pieces cost less CPU per GiB and
   stream faster. What a stream buffers is set by aiohttp's limit, not by the chunk size, so
   a larger setting costs only the larger pieces in flight: compare the `serve` and `serve 1 MiB
-  chunks` rows above (at 64 streams, 1 MiB measured about 15 MiB more peak RSS than 256 KiB
-  on this machine). Reading S3's body with `read(chunk size)` instead would make aiohttp
-  buffer twice the chunk size per stream (64 streams at 1 MiB: about 90 MiB more than at
-  64 KiB). Time to first byte does not depend on it: the first piece goes out as soon as S3's
-  bytes arrive.
+  chunks` rows above. The default, 128 KiB, is aiohttp's limit itself: on this machine 256 KiB
+  cost no less CPU per GiB and 10-20 MiB more peak RSS at 64 streams, 1 MiB more again.
+  Reading S3's body with `read(chunk size)` instead would make aiohttp buffer twice the chunk
+  size per stream (64 streams at 1 MiB: about 90 MiB more than at 64 KiB). Time to first byte
+  does not depend on it: the first piece goes out as soon as S3's bytes arrive.
 - **Workers**: one `serve` process uses one core. Under concurrency on a machine with more cores,
   run one process per core behind a load balancer (or several containers/tasks); the Prometheus
   metrics are per process, so scrape each one. On this 2-core machine the client and the fake S3

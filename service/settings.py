@@ -43,15 +43,16 @@ class Settings:
     ``chunk_size`` (``S3_PROXY_CHUNK_SIZE``) is the most bytes of S3's body handed on in one
     body message; a chunk is what has arrived from S3, up to that size
     (:meth:`service.s3.ObjectBody.chunks`), so it does not change how much each stream
-    buffers. 256 KiB is where docs/benchmarks.md (`make bench`) measured the CPU per GiB
-    of large chunks without more memory at 64 streams.
+    buffers. At 128 KiB (aiohttp's own buffer limit) single streams cost about the CPU per
+    GiB of 1 MiB chunks, while 64 streams at once stay near the memory of 64 KiB reads;
+    256 KiB measured no less CPU and 10-20 MiB more peak memory at 64 streams.
     """
 
     bucket: str
     key_prefix: str = ""
     endpoint_url: str | None = None
     region: str | None = None
-    chunk_size: int = 256 * 1024
+    chunk_size: int = 128 * 1024
     default_cache_control: str = "public, max-age=3600"
     forbidden_as_not_found: bool = False
     connect_timeout: float = 5.0

@@ -15,7 +15,7 @@ def test_defaults_and_region_fallback() -> None:
     settings = Settings.from_env({"S3_PROXY_BUCKET": "my-bucket", "AWS_DEFAULT_REGION": "eu-west-1"})
     assert settings.bucket == "my-bucket"
     assert settings.region == "eu-west-1"
-    assert settings.chunk_size == 256 * 1024
+    assert settings.chunk_size == 128 * 1024
     assert settings.forbidden_as_not_found is False
 
 

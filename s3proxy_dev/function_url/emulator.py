@@ -16,10 +16,17 @@ from s3proxy_dev.function_url.front import FunctionUrlFront
 from s3proxy_dev.function_url.h11io import ClientTimeouts, Handler, serve_connection
 from s3proxy_dev.function_url.invocation import InvocationQueue
 from s3proxy_dev.function_url.outcome import InvocationFailure
+from s3proxy_dev.function_url.piece_reader import start_piece_server
 from s3proxy_dev.function_url.process import RuntimeSupervisor
 from s3proxy_dev.function_url.runtime_api import RuntimeApi
+from service.lambda_bridge.http1 import READ_SIZE
 
 RUNTIME_API_HOST = "127.0.0.1"
+RUNTIME_API_READ_SIZE = 1024 * 1024
+"""Most bytes taken per read of a runtime's connection, and the flow-control limit of its
+:class:`piece_reader.PieceReader` (the socket pauses past twice this much unread): a streamed
+response reaches h11 in pieces as large as the socket delivers them (asyncio receives up to
+256 KiB at a time), so each h11 event and channel hop carries that much."""
 
 log = logging.getLogger("s3proxy_dev.function_url")
 
@@ -30,7 +37,8 @@ class _Listener:
     Python 3.11's ``Server.close`` leaves accepted connections running, and a runtime's
     ``/next`` long-poll would otherwise outlive the emulator.  ``timeouts`` bound slow and
     idle clients; past ``max_connections`` served connections, a new one gets ``busy``
-    instead of ``handler``.
+    instead of ``handler``.  ``read_size`` is the bytes per socket read (see
+    :func:`h11io.serve_connection`).
     """
 
     def __init__(
@@ -39,8 +47,10 @@ class _Listener:
         timeouts: ClientTimeouts | None = None,
         max_connections: int | None = None,
         busy: Handler | None = None,
+        read_size: int = READ_SIZE,
     ) -> None:
         self._handler = handler
+        self._read_size = read_size
         self._timeouts = timeouts
         self._max_connections = max_connections
         self._busy = busy
@@ -49,7 +59,7 @@ class _Listener:
         self._server: asyncio.Server | None = None
 
     async def start(self, host: str, port: int) -> None:
-        self._server = await asyncio.start_server(self._serve, host=host, port=port)
+        self._server = await start_piece_server(self._serve, host, port, self._read_size)
 
     @property
     def port(self) -> int:
@@ -62,7 +72,7 @@ class _Listener:
         full = self._max_connections is not None and self._serving >= self._max_connections
         handler = self._busy if full and self._busy is not None else self._handler
         counted = handler is self._handler
-        task = asyncio.create_task(serve_connection(reader, writer, handler, self._timeouts))
+        task = asyncio.create_task(serve_connection(reader, writer, handler, self._timeouts, self._read_size))
         self._connections.add(task)
         self._serving += counted
         try:
@@ -151,7 +161,7 @@ class FunctionUrlEmulator:
             environment = ExecutionEnvironment(
                 self._queue, self.config.timeout, enforce_timeout=enforce, on_timeout=end_timed_out_runtime
             )
-        listener = _Listener(RuntimeApi(environment, self.config).handle)
+        listener = _Listener(RuntimeApi(environment, self.config).handle, read_size=RUNTIME_API_READ_SIZE)
         await listener.start(RUNTIME_API_HOST, 0)
         address = f"{RUNTIME_API_HOST}:{listener.port}"
         supervisor = RuntimeSupervisor(self.config, environment, self._queue, address)

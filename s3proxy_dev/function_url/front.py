@@ -136,17 +136,18 @@ class FunctionUrlFront:
 
     async def _stream_body(self, stream: ServerConnection, invocation: Invocation, status: int, bodyless: bool) -> str:
         while True:
-            item = await invocation.channel.get()
-            if isinstance(item, BodyChunk):
-                if not bodyless:
-                    await stream.send(h11.Data(data=item.data))
-            elif isinstance(item, ResponseEnd):
+            items = await invocation.channel.get_batch()
+            body = [item.data for item in items if isinstance(item, BodyChunk)]
+            if body and not bodyless:
+                await stream.send_data(body)
+            last = items[-1]
+            if isinstance(last, ResponseEnd):
                 await stream.send(h11.EndOfMessage())
                 return str(status)
-            elif isinstance(item, InvocationFailure):
-                _log_failure(invocation, item)
+            if isinstance(last, InvocationFailure):
+                _log_failure(invocation, last)
                 stream.abort()
-                return f"{status}, cut: {item.error_type}"
+                return f"{status}, cut: {last.error_type}"
 
 
 def _platform_headers(invocation: Invocation) -> list[tuple[str, str]]:

@@ -74,11 +74,12 @@ class ServerConnection(H11Connection):
 
     Its reads and writes raise :class:`PeerGone` (or a :class:`RefusedRequest`) instead of
     the socket's and h11's errors.  ``head_timeout`` (set by :func:`serve_connection`)
-    bounds each request head.
+    bounds each request head; ``read_size`` is the most bytes asked of the socket per read.
     """
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, read_size: int = READ_SIZE) -> None:
         super().__init__(h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD_BYTES), reader, writer)
+        self.read_size = read_size
         self.head_timeout: float | None = None
         """Seconds the next request head may take from :meth:`start_head_clock` (``None``: no limit)."""
         self._head_deadline: float | None = None
@@ -102,7 +103,7 @@ class ServerConnection(H11Connection):
         waiting = asyncio.timeout(timeout)
         try:
             async with waiting:
-                data = await self.reader.read(READ_SIZE)
+                data = await self.reader.read(self.read_size)
         except OSError as exc:  # TimeoutError among them
             if waiting.expired():
                 return False
@@ -139,16 +140,25 @@ class ServerConnection(H11Connection):
     async def _next_event_in_time(self) -> h11.Event | type[h11.PAUSED]:
         """The next event; while a request head is awaited, by its deadline."""
         if self._head_deadline is None or self.protocol.their_state is not h11.IDLE:
-            return await super().next_event()
+            return await self._read_event()
         timeout = asyncio.timeout_at(self._head_deadline)
         try:
             async with timeout:
-                return await super().next_event()
+                return await self._read_event()
         except TimeoutError as exc:
             if not timeout.expired():
                 raise  # the socket's own ETIMEDOUT, a broken connection
             assert self.head_timeout is not None  # the deadline comes from it
             raise LateRequestHead(self.head_timeout) from exc
+
+    async def _read_event(self) -> h11.Event | type[h11.PAUSED]:
+        """The base class's read loop, with up to :attr:`read_size` bytes per read."""
+        protocol = self.protocol
+        event = protocol.next_event()
+        while event is h11.NEED_DATA:
+            protocol.receive_data(await self.reader.read(self.read_size))
+            event = protocol.next_event()
+        return event  # type: ignore[return-value]  # NEED_DATA is ruled out by the loop
 
     async def send(self, event: h11.Event) -> None:
         """Serialise ``event`` with h11 and write it, waiting for the socket to drain.
@@ -158,6 +168,22 @@ class ServerConnection(H11Connection):
         """
         try:
             await super().send(event)
+        except OSError as exc:
+            raise PeerGone(str(exc)) from exc
+
+    async def send_data(self, pieces: Iterable[bytes]) -> None:
+        """Send each of ``pieces`` as body data with one write and one wait for the socket to
+        drain (h11 frames them without copying; the transport sends the frames as one buffer).
+
+        Raises:
+            PeerGone: the peer has gone away.
+        """
+        frames: list[bytes] = []
+        for piece in pieces:
+            frames += self.protocol.send_with_data_passthrough(h11.Data(data=piece)) or ()
+        try:
+            self.writer.writelines(frames)
+            await self.writer.drain()
         except OSError as exc:
             raise PeerGone(str(exc)) from exc
 
@@ -221,14 +247,15 @@ async def serve_connection(
     writer: asyncio.StreamWriter,
     handler: Handler,
     timeouts: ClientTimeouts | None = None,
+    read_size: int = READ_SIZE,
 ) -> None:
     """Run ``handler`` for each request on one connection until either side ends it.
 
     With ``timeouts``, a head that comes late is a :class:`LateRequestHead` for the handler
     to refuse, and an idle kept-alive connection is closed; without, clients may take any
-    time (the Runtime API's ``/next`` is a long poll).
+    time (the Runtime API's ``/next`` is a long poll).  ``read_size``: bytes per socket read.
     """
-    stream = ServerConnection(reader, writer)
+    stream = ServerConnection(reader, writer, read_size)
     if timeouts is not None:
         stream.head_timeout = timeouts.header_timeout
     try:

@@ -1,8 +1,9 @@
 """What an invocation produces for the client, and the bounded channel that carries it.
 
 The Runtime API side puts :data:`Outcome` items in; the HTTP front takes them out and writes
-them to the client as they arrive.  The channel holds at most ``max_bytes`` of body, so a slow
-client slows the runtime down through TCP, as a real stream would.
+them to the client as they arrive, all that is queued at once (:meth:`OutcomeChannel.get_batch`).
+The channel holds at most ``max_bytes`` of body, so a slow client slows the runtime down
+through TCP, as a real stream would.
 """
 
 from __future__ import annotations
@@ -110,6 +111,19 @@ class OutcomeChannel:
                 self._buffered -= len(item.data)
             self._changed.notify_all()
             return item
+
+    async def get_batch(self) -> list[Outcome]:
+        """Return every queued outcome, oldest first, waiting until there is at least one.
+
+        One wake-up of the consumer then covers all the pieces the producer queued meanwhile.
+        """
+        async with self._changed:
+            await self._changed.wait_for(lambda: bool(self._items))
+            items = list(self._items)
+            self._items.clear()
+            self._buffered = 0
+            self._changed.notify_all()
+            return items
 
     async def discard_body(self) -> None:
         """Stop keeping body bytes (the client left); the runtime may stream on unhindered.

@@ -63,9 +63,9 @@ class DrainSchedule:
 
         Returns ``size`` when they all fit, 0 when ``by`` has passed.
         """
-        now = self._clock()
         if by == math.inf:
             return size
+        now = self._clock()
         if now >= by:
             return 0
         uncapped = min(size, self._uncapped_left)

@@ -244,7 +244,9 @@ class StreamingCycle(HTTPCycle):
     ) -> None:
         super().__init__(request, client, request_id)
         self._stream: ResponseStream | None = None
-        self._schedule = DrainSchedule() if schedule is None else schedule
+        # The running loop's clock is the one anyio.current_time() reads on asyncio, without
+        # anyio's look-up of the running library, which it would repeat for every body chunk.
+        self._schedule = DrainSchedule(clock=asyncio.get_running_loop().time) if schedule is None else schedule
         self._cut: DeadlineExceeded | None = None
 
     async def _start(self, head: ResponseHead) -> None:

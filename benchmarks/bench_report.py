@@ -33,10 +33,19 @@ SCENARIOS = (
     "runtime alone",
     "cold start",
     "first small invocation",
+    "init breakdown",
     "relay ceiling",
     "backends",
 )
 """Every scenario the suite runs; each must produce numbers."""
+INIT_PHASE_LABELS = (
+    ("interpreter start", "started"),
+    ("imports", "imported"),
+    ("settings", "configured"),
+    ("create_app", "built"),
+    ("S3 client and warm-up", "ready"),
+)
+"""The INIT phases of ``benchmarks/init_phases.py``: a label, and the moment that ends it."""
 PLOTS = "benchmarks"
 """The plots' directory, under the report's."""
 
@@ -262,6 +271,13 @@ class Headline:
             f"≤ 1.0{X} Node",
             median(first_python) <= median(first_node),
         )
+        self.init_breakdown()
+
+    def init_breakdown(self) -> None:
+        """The Python runtime's INIT phase by phase (benchmarks/init_phases.py), medians in ms."""
+        group = pick(self.samples, "init breakdown", PYTHON_RUNTIME)
+        parts = [f"{label} {median(values(group, extra(f'init_{name}_ms'))):.0f}" for label, name in INIT_PHASE_LABELS]
+        self.add("the Python runtime's INIT by phase, ms (medians)", ", ".join(parts), "-", None)
 
     def relay(self) -> None:
         """The emulator's ceiling with the zero-cost runtime."""
@@ -283,7 +299,7 @@ def detail_rows(samples: Sequence[Sample]) -> list[str]:
     keys: list[tuple[str, str, int, int]] = []
     for s in samples:
         key = (s.scenario, s.target, s.size, s.concurrency)
-        if key not in keys and s.scenario not in ("cold start", "first small invocation"):
+        if key not in keys and s.scenario not in ("cold start", "first small invocation", "init breakdown"):
             keys.append(key)
     rows = []
     for scenario, target, size, concurrency in sorted(keys, key=lambda k: (SCENARIOS.index(k[0]), k[2], k[3])):
@@ -301,6 +317,7 @@ def missing_scenarios(samples: Sequence[Sample]) -> list[str]:
     main: dict[str, Callable[[Sample], float]] = {
         "cold start": extra("cold_start_ms"),
         "first small invocation": extra("first_invocation_ms"),
+        "init breakdown": extra("init_ready_ms"),
     }
     missing = []
     for scenario in SCENARIOS:

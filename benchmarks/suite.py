@@ -32,7 +32,9 @@ sum of ``VmHWM`` from ``/proc/PID/status`` over the target's processes, reset be
 transfer through ``/proc/PID/clear_refs``; ``VmRSS`` sampled every 50 ms for the plots).
 Cold start: seconds from spawning a runtime to its first ``GET /next`` at the stub. The
 first small invocation: from the stub sending the event of a 1 KiB GET to the end of the
-streamed response.
+streamed response. The Python runtime's INIT, phase by phase (interpreter start, imports,
+settings, building the app, the S3 client's creation and warm-up), comes from
+``benchmarks/init_phases.py``, spawned with the runtime's environment after each cold start.
 
 Writes ``OUT/benchmarks.md`` (the tables, the machine, the command, a tuning guide) and the
 plots ``OUT/benchmarks/*.png``; ``--json FILE`` also writes every sample. The exit status is
@@ -83,6 +85,7 @@ NODE_DIR = ROOT / "benchmarks" / "node"
 NODE_RIC = ROOT / "node_modules" / "aws-lambda-ric" / "index.mjs"
 S3RVER = ROOT / "node_modules" / ".bin" / "s3rver"
 RUNTIME_PREFIX = "/2018-06-01/runtime"
+PYTHON_RUNTIME = "lambda runtime (Python)"
 
 
 # --- settings -------------------------------------------------------------------------------
@@ -803,7 +806,7 @@ def runtime_kinds(env: Mapping[str, str], api: str, endpoint: str) -> list[Runti
     node_env.update({"BENCH_S3_ENDPOINT": endpoint, "BENCH_BUCKET": BUCKET})
     node = shutil.which("node") or "node"
     return [
-        RuntimeKind("lambda runtime (Python)", (sys.executable, "-m", "service", "lambda"), python_env, ROOT),
+        RuntimeKind(PYTHON_RUNTIME, (sys.executable, "-m", "service", "lambda"), python_env, ROOT),
         RuntimeKind("Node.js design", (node, str(NODE_RIC), "handler.handler"), node_env, NODE_DIR),
     ]
 
@@ -836,9 +839,35 @@ def measure_runtime(
         sample.peak_rss_mib = status_mib(pids, "VmHWM")
         sample.errors = int(delivered.status != 200 or delivered.body_bytes < size or bool(delivered.error))
         sample.rss_series = sampler.series
-        return [cold, first, sample]
     finally:
         processes.stop(spawned)
+    phases = [init_phases(kind, round_)] if kind.name == PYTHON_RUNTIME else []
+    return [cold, first, sample, *phases]
+
+
+INIT_PHASES = ("started", "imported", "configured", "built", "ready")
+"""The moments ``benchmarks/init_phases.py`` prints, in order."""
+
+
+def init_phases(kind: RuntimeKind, round_: int) -> Sample:
+    """Spawn ``benchmarks/init_phases.py`` as ``kind`` would start; the ms of each INIT phase,
+    named after the moment that ends it (``started``: from the spawn)."""
+    sample = Sample("init breakdown", kind.name, 0, 1, round_)
+    probe = (kind.command[0], str(ROOT / "benchmarks" / "init_phases.py"))
+    spawned_at = time.monotonic()
+    result = subprocess.run(
+        probe, env=kind.env, cwd=kind.cwd, capture_output=True, text=True, timeout=START_TIMEOUT, check=False
+    )
+    if result.returncode != 0:
+        print(f"bench: init_phases.py failed: {result.stderr.strip()[-500:]}", file=sys.stderr)
+        sample.errors = 1
+        return sample
+    moments = json.loads(result.stdout)
+    previous = spawned_at
+    for name in INIT_PHASES:
+        sample.extra[f"init_{name}_ms"] = (moments[name] - previous) * 1000
+        previous = moments[name]
+    return sample
 
 
 # --- the run ----------------------------------------------------------------------------------

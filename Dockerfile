@@ -27,7 +27,12 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 # Then the package itself, without touching the dependency layer.
 COPY README.md ./
 COPY service ./service
-RUN pip install --no-deps .
+# After the install, all byte code again, hash-based and unchecked (PEP 552), replacing pip's
+# timestamp-checked files: Lambda runs images on a read-only file system, where a .pyc that a
+# timestamp check finds stale is recompiled at every cold start and never saved (-f: pip's
+# files would pass as current).
+RUN pip install --no-deps . \
+    && python -m compileall -f -q -j 0 --invalidation-mode unchecked-hash /opt/s3-stream-proxy/lib
 
 FROM ${PYTHON_IMAGE}
 # Lambda runs images as its own unprivileged user on a read-only file system (writable

@@ -20,6 +20,7 @@ from s3proxy_dev.function_url.config import (
     default_command,
 )
 from s3proxy_dev.function_url.emulator import FunctionUrlEmulator
+from s3proxy_dev.function_url.heap import keep_freed_memory
 from s3proxy_dev.function_url.process import RuntimeStartError
 
 log = logging.getLogger("s3proxy_dev.function_url")
@@ -189,6 +190,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
 
 def run(args: argparse.Namespace) -> int:
     """Run the emulator until SIGINT/SIGTERM; return the exit status (0, or 1 on start failure)."""
+    keep_freed_memory()  # the process is the emulator's alone
     return asyncio.run(_serve(config_from_args(args)))
 
 

@@ -26,6 +26,7 @@ from service.redirect import RedirectPolicy
 from service.s3 import ObjectStore, Refusals
 from service.settings import Settings
 from service.tracing import Tracing, TracingMiddleware, from_settings, register_s3_hooks
+from service.warmup import warm_up
 
 if TYPE_CHECKING:
     from types_aiobotocore_s3 import S3Client
@@ -53,6 +54,7 @@ def create_app(settings: Settings, door: metrics.Door = "serve", *, tracing: Tra
             # One session for both clients, so the second reuses the service model it loaded.
             session = get_session()
             client = await stack.enter_async_context(_s3_client(session, settings, settings.endpoint_url))
+            await warm_up(client, settings.bucket)
             register_s3_hooks(client, chosen)
             signer = None
             if settings.presign_endpoint_url:

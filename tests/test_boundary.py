@@ -83,3 +83,27 @@ def test_the_check_sees_opentelemetry_when_tracing_is_on() -> None:
     code = str(_PRODUCT[2].values[0])
     modules = _modules_after(code, S3_PROXY_TRACING="otel", OTEL_TRACES_EXPORTER="none")
     assert "opentelemetry.sdk.trace" in _opentelemetry_modules(modules)
+
+
+HEAVY_OPTIONAL = ("boto3", "aioboto3", "s3transfer", "opentelemetry", "prometheus_client")
+"""Packages the Lambda runtime's INIT must not pay for: boto3's resource layer (the S3 client
+is aiobotocore's), and the tracing and metrics libraries while those are off (the default)."""
+
+_LAMBDA_INIT = (
+    "import asyncio\n"
+    "import service.lambda_bridge.entry as entry\n"
+    "from service.lambda_bridge.lifespan import Lifespan\n"
+    "app, _ = entry.load_service_app()\n"
+    "lifespan = Lifespan(app)\n"
+    "async def init():\n"
+    "    await lifespan.startup()\n"
+    "    await lifespan.shutdown()\n"
+    "asyncio.run(init())"
+)
+"""What the runtime does before its first ``/next``: build the app and run its lifespan startup."""
+
+
+def test_the_lambda_runtime_init_imports_no_heavy_optional_module() -> None:
+    modules = _modules_after(_LAMBDA_INIT)
+    assert "service.app" in modules and "aiobotocore.client" in modules
+    assert [name for name in modules if name.split(".")[0] in HEAVY_OPTIONAL] == []

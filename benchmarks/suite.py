@@ -12,7 +12,10 @@ Everything runs on loopback, each server in its own process:
   keep-alive and no temporary files: what a user would otherwise put in front of a bucket.
 * ``serve`` (uvicorn, one process) on nginx-as-S3, with the default chunk size and with
   ``S3_PROXY_CHUNK_SIZE=1048576``; also on moto and s3rver, next to GETs straight from them.
-* the Lambda runtime alone (``python -m service lambda``) and the Node.js design (a handler
+* the Lambda runtime alone (``python -m service lambda``, run as Lambda runs it: from the zip
+  layout ``deploy/package.py`` builds for this interpreter, with its byte code, by the bare
+  interpreter with ``-S -B``, so neither this virtualenv nor writable caches are in play) and
+  the Node.js design (a handler
   on npm ``aws-lambda-ric`` with ``awslambda.streamifyResponse`` piping GetObject's body into
   ``awslambda.HttpResponseStream.from``, ``benchmarks/node/handler.mjs``), each behind a raw
   Runtime API stub in this process that serves one event at a time and drains the streamed
@@ -49,6 +52,7 @@ import datetime
 import grp
 import json
 import os
+import platform
 import pwd
 import queue
 import re
@@ -795,18 +799,37 @@ class RuntimeKind:
     command: tuple[str, ...]
     env: dict[str, str]
     cwd: Path
+    interpreter: tuple[str, ...] = ()
+    """The interpreter and its options that ``command`` starts with (Python only)."""
 
 
-def runtime_kinds(env: Mapping[str, str], api: str, endpoint: str) -> list[RuntimeKind]:
-    """Our Python runtime and the Node.js design, both on nginx-as-S3 at ``endpoint``."""
-    python_env = lambda_environment(env, api, "service.lambda_bridge", ROOT)
-    python_env.update({"S3_PROXY_BUCKET": BUCKET, "S3_PROXY_ENDPOINT_URL": endpoint})
+def build_layout(work: Path) -> Path:
+    """The Lambda zip layout for this interpreter and machine (``deploy/package.py``), in ``work``.
+
+    Raises:
+        SystemExit: the build failed.
+    """
+    layout = work / "layout"
+    libc_version = platform.libc_ver()[1]
+    command = [sys.executable, str(ROOT / "deploy" / "package.py"), "--target", str(layout)]
+    command += ["--arch", platform.machine(), "--python-version", f"{sys.version_info.major}.{sys.version_info.minor}"]
+    command += ["--glibc", ".".join(libc_version.split(".")[:2])]
+    if subprocess.run(command, check=False).returncode != 0:
+        raise SystemExit("bench: deploy/package.py could not build the Lambda layout (output above)")
+    return layout
+
+
+def runtime_kinds(env: Mapping[str, str], api: str, endpoint: str, layout: Path) -> list[RuntimeKind]:
+    """Our Python runtime from the zip ``layout`` and the Node.js design, on nginx-as-S3 at ``endpoint``."""
+    python_env = lambda_environment(env, api, "service.lambda_bridge", layout)
+    python_env.update({"S3_PROXY_BUCKET": BUCKET, "S3_PROXY_ENDPOINT_URL": endpoint, "PYTHONPATH": str(layout)})
     python_env["S3_PROXY_REDIRECT_OVER_BYTES"] = "off"  # stream every size, as the Node.js handler does
     node_env = lambda_environment(env, api, "handler.handler", NODE_DIR)
     node_env.update({"BENCH_S3_ENDPOINT": endpoint, "BENCH_BUCKET": BUCKET})
     node = shutil.which("node") or "node"
+    python = (getattr(sys, "_base_executable", sys.executable), "-S", "-B")
     return [
-        RuntimeKind(PYTHON_RUNTIME, (sys.executable, "-m", "service", "lambda"), python_env, ROOT),
+        RuntimeKind(PYTHON_RUNTIME, (*python, "-m", "service", "lambda"), python_env, layout, python),
         RuntimeKind("Node.js design", (node, str(NODE_RIC), "handler.handler"), node_env, NODE_DIR),
     ]
 
@@ -853,7 +876,7 @@ def init_phases(kind: RuntimeKind, round_: int) -> Sample:
     """Spawn ``benchmarks/init_phases.py`` as ``kind`` would start; the ms of each INIT phase,
     named after the moment that ends it (``started``: from the spawn)."""
     sample = Sample("init breakdown", kind.name, 0, 1, round_)
-    probe = (kind.command[0], str(ROOT / "benchmarks" / "init_phases.py"))
+    probe = (*kind.interpreter, str(ROOT / "benchmarks" / "init_phases.py"))
     spawned_at = time.monotonic()
     result = subprocess.run(
         probe, env=kind.env, cwd=kind.cwd, capture_output=True, text=True, timeout=START_TIMEOUT, check=False
@@ -887,6 +910,8 @@ class Environment:
     serve_concurrent: Target
     serve_runtime: Target
     """Next to the runtimes alone."""
+    layout: Path
+    """The Lambda zip layout the Python runtime runs from."""
 
 
 def run_single(environment: Environment, plan: Plan, round_: int) -> list[Sample]:
@@ -918,7 +943,7 @@ def run_runtimes(
     environment: Environment, processes: Processes, stub: RuntimeStub, plan: Plan, round_: int
 ) -> list[Sample]:
     """The two runtime designs alone behind the stub, and serve on the same object, alternated."""
-    kinds = runtime_kinds(environment.env, stub.address, environment.s3_endpoint)
+    kinds = runtime_kinds(environment.env, stub.address, environment.s3_endpoint, environment.layout)
     order: list[RuntimeKind | Target] = [kinds[0], environment.serve_runtime, kinds[1]]
     if round_ % 2:
         order.reverse()
@@ -1025,7 +1050,8 @@ def run_all(
     serve_concurrent = start_serve(processes, "serve (concurrent)", env, endpoint)
     serve_runtime = start_serve(processes, "serve (runtime alone)", env, endpoint)
     serve_concurrent.name = serve_runtime.name = serve.name
-    environment = Environment(env, endpoint, serve, serve_1mib, nginx, serve_concurrent, serve_runtime)
+    layout = build_layout(work)
+    environment = Environment(env, endpoint, serve, serve_1mib, nginx, serve_concurrent, serve_runtime, layout)
     relay, relay_process = start_relay(processes, env)
     relay_runtime = children(relay_process.process.pid)
     backends = start_backends(processes, env, files[plan.backend_size], work)

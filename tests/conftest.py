@@ -13,12 +13,18 @@ from contextlib import AbstractContextManager, ExitStack
 from pathlib import Path
 
 import boto3
+import hypothesis
 import pytest
 
 from service.settings import Settings
 from tests.support.backends import CREDENTIALS, Backend, moto_backend, s3rver_backend
 from tests.support.relay import Relay, relay_to
 from tests.support.servers import serve_function_url, serve_proxy
+
+# Hypothesis's per-example deadline (200 ms by default) is a timing assertion: on a loaded
+# machine it fails properties that hold. Speed is the benchmarks' business, not the tests'.
+hypothesis.settings.register_profile("untimed", deadline=None)
+hypothesis.settings.load_profile("untimed")
 
 os.environ.update(CREDENTIALS)
 for _variable in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):

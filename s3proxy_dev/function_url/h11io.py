@@ -1,12 +1,14 @@
 """Server-side HTTP/1.1 connections of both emulator servers (the Runtime API and the HTTP front).
 
-Reading, framing, backpressure, abort and close come from the product's
+Framing, backpressure, abort and close come from the product's
 :class:`service.lambda_bridge.http1.H11Connection`, the same core our runtime's client
-connections use.  This module adds what only a server needs: the head size limit, ``100
-Continue``, refusing a malformed request with a lingering close, keep-alive between
-requests, optional deadlines for slow and idle clients (:class:`ClientTimeouts`), and one
-error vocabulary for the handlers (:class:`PeerGone`, :class:`RefusedRequest` and its
-:class:`MalformedRequest` and :class:`LateRequestHead`).
+connections use.  This module adds what only a server needs: reads of a size set per server
+(the Runtime API reads a streamed response in large pieces), body pieces sent with one write
+(:meth:`ServerConnection.send_data`), the head size limit, ``100 Continue``, refusing a
+malformed request with a lingering close, keep-alive between requests, optional deadlines for
+slow and idle clients (:class:`ClientTimeouts`), and one error vocabulary for the handlers
+(:class:`PeerGone`, :class:`RefusedRequest` and its :class:`MalformedRequest` and
+:class:`LateRequestHead`).
 """
 
 from __future__ import annotations

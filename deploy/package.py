@@ -8,6 +8,8 @@ The layout is what ``LAMBDA_TASK_ROOT`` (``/var/task``) holds at run time::
     **/__pycache__/     byte code for the target's Python, when an interpreter of that version
                         is at hand (see :func:`compile_bytecode`)
 
+botocore's data keeps only the services the runtime can call (:data:`BOTOCORE_SERVICES`).
+
 Dependencies are installed with pip's cross-platform options (``--platform``,
 ``--python-version``, ``--implementation cp``, ``--only-binary=:all:``), as the Lambda
 guide "Working with .zip file archives for Python Lambda functions" (python-package.html)
@@ -50,6 +52,11 @@ OLDEST_MANYLINUX_GLIBC = 17
 
 SOURCE_FILES = ("pyproject.toml", "README.md")
 """Files besides service/ that building our wheel reads."""
+
+BOTOCORE_SERVICES = frozenset({"s3", "sts", "sso", "sso-oidc"})
+"""The botocore service models the zip keeps: S3, and those credential providers load (assumed
+roles, IAM Identity Center). botocore lists every model directory before loading one, so the
+other 400 or so cost stat and listdir calls at client creation, and half the layout's size."""
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -126,6 +133,25 @@ def install_for_target(wheel: Path, staging: Path, platforms: Sequence[str], pyt
         str(wheel),
     )
     shutil.rmtree(staging / "bin", ignore_errors=True)
+
+
+def prune_botocore_data(staging: Path) -> None:
+    """Remove the service models of ``staging/botocore/data`` not in :data:`BOTOCORE_SERVICES`;
+    the files shared by every service (endpoints, partitions, retry and default configuration)
+    stay.
+
+    Raises:
+        PackageError: there is no botocore data, or a kept service is missing from it.
+    """
+    data = staging / "botocore" / "data"
+    if not data.is_dir():
+        raise PackageError(f"{data} is missing; botocore was not installed")
+    services = {path.name for path in data.iterdir() if path.is_dir()}
+    missing = BOTOCORE_SERVICES - services
+    if missing:
+        raise PackageError(f"botocore has no model for {', '.join(sorted(missing))}")
+    for name in sorted(services - BOTOCORE_SERVICES):
+        shutil.rmtree(data / name)
 
 
 def bytecode_interpreter(python_version: str, chosen: str | None) -> str | None:
@@ -239,6 +265,7 @@ def build(
         staging = workdir / "staging"
         wheel = build_wheel(source, workdir)
         install_for_target(wheel, staging, platforms, python_version)
+        prune_botocore_data(staging)
         if compiler is None:
             print(
                 f"package.py: warning: no Python {python_version} to compile byte code with (--compile-with);"

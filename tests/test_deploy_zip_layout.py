@@ -133,6 +133,12 @@ def test_zip_layout_holds_the_product_only(task_root: Path) -> None:
     assert not [name for name in files if name.startswith("moto")]
 
 
+def test_zip_layout_keeps_only_the_botocore_models_the_runtime_can_use(task_root: Path) -> None:
+    data = task_root / "botocore" / "data"
+    assert {path.name for path in data.iterdir() if path.is_dir()} == {"s3", "sts", "sso", "sso-oidc"}
+    assert (data / "endpoints.json").is_file() and (data / "partitions.json").is_file()
+
+
 def test_zip_layout_carries_byte_code_used_without_a_source_check(task_root: Path) -> None:
     # Every module has byte code for this Python, hash-based and unchecked (PEP 552 flags 0b01),
     # so a read-only /var/task never compiles: the loader takes the .pyc whatever the mtimes.

@@ -23,10 +23,11 @@ from service.lambda_bridge.http1 import READ_SIZE
 
 RUNTIME_API_HOST = "127.0.0.1"
 RUNTIME_API_READ_SIZE = 1024 * 1024
-"""Most bytes taken per read of a runtime's connection, and the flow-control limit of its
-:class:`piece_reader.PieceReader` (the socket pauses past twice this much unread): a streamed
-response reaches h11 in pieces as large as the socket delivers them (asyncio receives up to
-256 KiB at a time), so each h11 event and channel hop carries that much."""
+"""Most bytes taken per read of a runtime's connection: a streamed response reaches h11 in
+pieces as large as the socket delivers them (asyncio receives up to 256 KiB at a time), so
+each h11 event and channel hop carries that much.  What is read ahead of the bandwidth meter
+stays as before: the socket pauses past twice ``READ_SIZE`` (64 KiB) unread, so a throttled
+runtime feels the 2 MB/s as soon as it did with a StreamReader."""
 
 log = logging.getLogger("s3proxy_dev.function_url")
 
@@ -59,7 +60,7 @@ class _Listener:
         self._server: asyncio.Server | None = None
 
     async def start(self, host: str, port: int) -> None:
-        self._server = await start_piece_server(self._serve, host, port, self._read_size)
+        self._server = await start_piece_server(self._serve, host, port, READ_SIZE)
 
     @property
     def port(self) -> int:

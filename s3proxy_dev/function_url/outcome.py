@@ -60,6 +60,8 @@ class OutcomeChannel:
     def __init__(self, max_bytes: int = 1024 * 1024) -> None:
         self._items: deque[Outcome] = deque()
         self._buffered = 0
+        self._in_flight = 0
+        """Body bytes of the last batch handed out, counted in ``_buffered`` until the next."""
         self._max_bytes = max_bytes
         self._final = False
         self._discarding = False
@@ -116,12 +118,18 @@ class OutcomeChannel:
         """Return every queued outcome, oldest first, waiting until there is at least one.
 
         One wake-up of the consumer then covers all the pieces the producer queued meanwhile.
+        The batch's body bytes still count against ``max_bytes`` until the next call, which
+        says the consumer has written them: the channel bounds what is queued and being
+        written together, as :meth:`get` does for one piece.
         """
         async with self._changed:
+            self._buffered -= self._in_flight
+            self._in_flight = 0
+            self._changed.notify_all()
             await self._changed.wait_for(lambda: bool(self._items))
             items = list(self._items)
             self._items.clear()
-            self._buffered = 0
+            self._in_flight = self._buffered
             self._changed.notify_all()
             return items
 
@@ -135,5 +143,5 @@ class OutcomeChannel:
             self._discarding = True
             kept = [item for item in self._items if not isinstance(item, BodyChunk)]
             self._items = deque(kept)
-            self._buffered = 0
+            self._buffered = self._in_flight = 0
             self._changed.notify_all()

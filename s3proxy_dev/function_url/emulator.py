@@ -25,9 +25,11 @@ RUNTIME_API_HOST = "127.0.0.1"
 RUNTIME_API_READ_SIZE = 1024 * 1024
 """Most bytes taken per read of a runtime's connection: a streamed response reaches h11 in
 pieces as large as the socket delivers them (asyncio receives up to 256 KiB at a time), so
-each h11 event and channel hop carries that much.  What is read ahead of the bandwidth meter
-stays as before: the socket pauses past twice ``READ_SIZE`` (64 KiB) unread, so a throttled
-runtime feels the 2 MB/s as soon as it did with a StreamReader."""
+each h11 event and channel hop carries that much.  With the platform limits on, what is read
+ahead of the bandwidth meter stays as it was with a StreamReader (the socket pauses past
+twice ``READ_SIZE``, 128 KiB, unread), so a throttled runtime feels the 2 MB/s as soon; with
+them off (``--no-limits``) there is no meter, and up to twice this is read ahead, which
+spares a pause and a resume of the socket per piece received."""
 
 log = logging.getLogger("s3proxy_dev.function_url")
 
@@ -39,7 +41,8 @@ class _Listener:
     ``/next`` long-poll would otherwise outlive the emulator.  ``timeouts`` bound slow and
     idle clients; past ``max_connections`` served connections, a new one gets ``busy``
     instead of ``handler``.  ``read_size`` is the bytes per socket read (see
-    :func:`h11io.serve_connection`).
+    :func:`h11io.serve_connection`); a connection's socket pauses past ``2 * read_ahead``
+    bytes received and not read (see :class:`piece_reader.PieceReader`).
     """
 
     def __init__(
@@ -48,10 +51,13 @@ class _Listener:
         timeouts: ClientTimeouts | None = None,
         max_connections: int | None = None,
         busy: Handler | None = None,
+        *,
         read_size: int = READ_SIZE,
+        read_ahead: int = READ_SIZE,
     ) -> None:
         self._handler = handler
         self._read_size = read_size
+        self._read_ahead = read_ahead
         self._timeouts = timeouts
         self._max_connections = max_connections
         self._busy = busy
@@ -60,7 +66,7 @@ class _Listener:
         self._server: asyncio.Server | None = None
 
     async def start(self, host: str, port: int) -> None:
-        self._server = await start_piece_server(self._serve, host, port, READ_SIZE)
+        self._server = await start_piece_server(self._serve, host, port, self._read_ahead)
 
     @property
     def port(self) -> int:
@@ -162,7 +168,9 @@ class FunctionUrlEmulator:
             environment = ExecutionEnvironment(
                 self._queue, self.config.timeout, enforce_timeout=enforce, on_timeout=end_timed_out_runtime
             )
-        listener = _Listener(RuntimeApi(environment, self.config).handle, read_size=RUNTIME_API_READ_SIZE)
+        read_ahead = READ_SIZE if limits is not None else RUNTIME_API_READ_SIZE
+        api = RuntimeApi(environment, self.config).handle
+        listener = _Listener(api, read_size=RUNTIME_API_READ_SIZE, read_ahead=read_ahead)
         await listener.start(RUNTIME_API_HOST, 0)
         address = f"{RUNTIME_API_HOST}:{listener.port}"
         supervisor = RuntimeSupervisor(self.config, environment, self._queue, address)

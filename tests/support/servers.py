@@ -62,7 +62,8 @@ def serve_function_url(
     The runtime is a child process (``python -m service lambda``) configured by environment
     variables, as on Lambda.  ``timeout`` is the function timeout in seconds; platform
     ``limits`` are off unless given, so tests run at loopback speed.  The runtime's stdout
-    and stderr go to ``runtime_output`` when given, else to this process's.
+    and stderr go to ``runtime_output`` when given, else to this process's.  The runtimes have
+    reached ``/next`` (or failed their init) when the URL is yielded.
     """
     assert Settings.from_env(settings.to_env()) == settings
     config = EmulatorConfig(
@@ -81,7 +82,11 @@ def serve_function_url(
     thread.start()
     emulator = FunctionUrlEmulator(config)
     asyncio.run_coroutine_threadsafe(emulator.start(), loop).result(timeout=wait)
+    # The runtime's INIT is over before the first request, as after a Lambda cold start: on a
+    # loaded machine INIT can outlast a test client's timeout. An init failure is the tests'
+    # to see, through their requests.
     try:
+        asyncio.run_coroutine_threadsafe(emulator.wait_ready(), loop).result(timeout=wait)
         yield emulator.url
     finally:
         asyncio.run_coroutine_threadsafe(emulator.close(), loop).result(timeout=wait)

@@ -155,8 +155,22 @@ def test_zip_layout_imports_its_byte_code_from_a_read_only_tree(
     task_root: Path, isolated_python: Path, environment: dict[str, str]
 ) -> None:
     # -B: nothing is written (as on Lambda's read-only file system); -v names each module's origin.
+    result = _run_python(
+        isolated_python, task_root, environment, "-B", "-v", "-c", "import service.lambda_bridge.entry, service.app"
+    )
+    compiled = re.findall(r"^# code object from (.+\.py)$", result.stderr, re.MULTILINE)
+    loaded = re.findall(r"^# (.+\.pyc) matches ", result.stderr, re.MULTILINE)
+    assert not compiled, compiled[:5]
+    tag = sys.implementation.cache_tag
+    assert any(name.endswith(f"/service/__pycache__/app.{tag}.pyc") for name in loaded)
+
+
+def _run_python(
+    isolated_python: Path, task_root: Path, environment: dict[str, str], *arguments: str
+) -> subprocess.CompletedProcess[str]:
+    """Run the isolated interpreter with ``arguments`` in the layout, as the launcher would; it must succeed."""
     result = subprocess.run(
-        [str(isolated_python / "python3"), "-B", "-v", "-c", "import service.lambda_bridge.entry, service.app"],
+        [str(isolated_python / "python3"), *arguments],
         cwd=task_root,
         env=environment,
         capture_output=True,
@@ -165,11 +179,7 @@ def test_zip_layout_imports_its_byte_code_from_a_read_only_tree(
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    compiled = re.findall(r"^# code object from (.+\.py)$", result.stderr, re.MULTILINE)
-    loaded = re.findall(r"^# (.+\.pyc) matches ", result.stderr, re.MULTILINE)
-    assert not compiled, compiled[:5]
-    tag = sys.implementation.cache_tag
-    assert any(name.endswith(f"/service/__pycache__/app.{tag}.pyc") for name in loaded)
+    return result
 
 
 def _pyc_header(source: Path) -> tuple[bytes, int] | None:
@@ -241,16 +251,7 @@ def test_zip_layout_imports_come_only_from_the_layout(
         "modules = (service, uvicorn, uvloop, aiobotocore, starlette, h11)\n"
         "print(json.dumps({'path': sys.path, 'files': [m.__file__ for m in modules]}))"
     )
-    result = subprocess.run(
-        [str(isolated_python / "python3"), "-c", probe],
-        cwd=task_root,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
+    result = _run_python(isolated_python, task_root, environment, "-c", probe)
     report = json.loads(result.stdout)
     assert all(Path(file).is_relative_to(task_root) for file in report["files"]), report["files"]
     assert not [entry for entry in report["path"] if entry and Path(entry).is_relative_to(ROOT)]

@@ -524,10 +524,12 @@ TUNING = """\
   The runtime needs about 70 MiB, so memory is bought for CPU: throughput and CPU per GiB above
   were measured on one full core each, so below 1,769 MB expect a streaming function's throughput
   and its INIT (imports are CPU-bound) to shrink about in proportion, and above it a single stream
-  gains little, since one runtime process serves one invocation at a time on one thread. A stream
+  gains little, since the runtime runs on one thread (several invocations at once, with
+  `AWS_LAMBDA_MAX_CONCURRENCY` on Managed Instances, share that thread too). A stream
   through a Function URL is also capped by the platform itself (the first 6 MB, then 2 MB/s, per
   [response streaming](https://docs.aws.amazon.com/lambda/latest/dg/configuration-response-streaming.html)),
-  which any memory size above a few hundred MB outruns.
+  which any memory size above a few hundred MB outruns. Where each target stands and why:
+  [performance.md](performance.md).
 """
 
 

@@ -98,7 +98,6 @@ class PieceReader(asyncio.StreamReader):
     async def _wait(self) -> None:
         if self._data_waiter is not None:
             raise RuntimeError("read() called while another read() is waiting")
-        self._resume_if_drained()  # nothing is queued: a paused socket must be read again
         self._data_waiter = asyncio.get_running_loop().create_future()
         try:
             await self._data_waiter
